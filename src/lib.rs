@@ -1,0 +1,3 @@
+//! aca-runner-scaler: starts GitHub Actions ephemeral runners as Azure Container Apps job
+//! executions, from an Azure Functions custom handler.
+pub mod clock;
