@@ -1,0 +1,269 @@
+//! Trace files: a workload as JSON lines, one job per line.
+//!
+//! ```text
+//! {"queued_at": 0, "labels": ["self-hosted", "linux"], "duration": 300, "repo": "web"}
+//! ```
+//!
+//! `queued_at` is seconds from the start of the simulation, `duration` seconds the job runs
+//! once a runner has it, `labels` its `runs-on` (1 to 100 strings). Optional: `repo`
+//! (default `app`), `run` (lines with the same string form one workflow run), `workflow` and
+//! `name` (display names), `approval` (seconds the job waits for an environment approval before
+//! it is queued). Blank lines are skipped. Errors name the line and the field.
+
+use std::path::Path;
+
+use chrono::Duration;
+use serde_json::{Map, Value};
+
+use super::{DEFAULT_REPO, JobSpec, Workload};
+
+const FIELDS: &[&str] = &[
+    "queued_at",
+    "labels",
+    "duration",
+    "repo",
+    "run",
+    "workflow",
+    "name",
+    "approval",
+];
+
+/// A trace that cannot be used, and where.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    /// The file could not be read.
+    #[error("cannot read the trace file {path}: {source}")]
+    Read {
+        /// The path given.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// One line is wrong.
+    #[error("trace line {line}: {message}")]
+    Line {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong, naming the field.
+        message: String,
+    },
+    /// Nothing to simulate.
+    #[error("the trace has no jobs (one JSON object per line expected)")]
+    Empty,
+}
+
+/// Reads and parses the trace at `path`.
+pub fn read_trace(path: &Path) -> Result<Workload, TraceError> {
+    let text = std::fs::read_to_string(path).map_err(|source| TraceError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    parse_trace(&text)
+}
+
+/// Parses trace text.
+pub fn parse_trace(text: &str) -> Result<Workload, TraceError> {
+    let mut jobs = Vec::new();
+    let mut run_keys: Vec<String> = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let line = index + 1;
+        let fail = |message: String| TraceError::Line { line, message };
+        let value: Value =
+            serde_json::from_str(raw).map_err(|e| fail(format!("is not valid JSON ({e})")))?;
+        let Value::Object(fields) = value else {
+            return Err(fail("must be a JSON object".into()));
+        };
+        let spec = parse_job(&fields, line, &mut run_keys).map_err(fail)?;
+        jobs.push(spec);
+    }
+    if jobs.is_empty() {
+        return Err(TraceError::Empty);
+    }
+    Ok(Workload::new(jobs))
+}
+
+fn parse_job(
+    fields: &Map<String, Value>,
+    line: usize,
+    run_keys: &mut Vec<String>,
+) -> Result<JobSpec, String> {
+    if let Some(unknown) = fields.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(format!(
+            "unknown field `{unknown}` (known fields: {})",
+            FIELDS.join(", ")
+        ));
+    }
+    let at = seconds(fields, "queued_at", true)?
+        .ok_or("field `queued_at` is missing (seconds from the start)")?;
+    let duration = seconds(fields, "duration", false)?
+        .ok_or("field `duration` is missing (seconds the job runs)")?;
+    let approval = seconds(fields, "approval", true)?;
+    let labels = labels(fields)?;
+    let repo = text(fields, "repo")?.unwrap_or_else(|| DEFAULT_REPO.to_owned());
+    if !repo
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return Err(format!(
+            "field `repo` must be a repository name (letters, digits, `-`, `_`, `.`), got {repo:?}"
+        ));
+    }
+
+    // Lines without a `run` each get their own run; named runs are shared.
+    let run_key = text(fields, "run")?.unwrap_or_else(|| format!("\0line {line}"));
+    let run = match run_keys.iter().position(|k| *k == run_key) {
+        Some(position) => position as u64 + 1,
+        None => {
+            run_keys.push(run_key);
+            run_keys.len() as u64
+        }
+    };
+    Ok(JobSpec {
+        at,
+        run,
+        repo,
+        workflow: text(fields, "workflow")?.unwrap_or_else(|| "Trace".to_owned()),
+        name: text(fields, "name")?.unwrap_or_else(|| format!("job-{line}")),
+        labels,
+        duration,
+        approval,
+    })
+}
+
+/// A number of seconds; `zero_ok` says whether 0 is allowed. Fractions are rounded: GitHub's
+/// timestamps have whole seconds.
+fn seconds(
+    fields: &Map<String, Value>,
+    name: &str,
+    zero_ok: bool,
+) -> Result<Option<Duration>, String> {
+    let Some(value) = fields.get(name) else {
+        return Ok(None);
+    };
+    let bound = if zero_ok { "≥ 0" } else { "> 0" };
+    let number = value
+        .as_f64()
+        .filter(|n| n.is_finite() && (*n > 0.0 || (zero_ok && *n == 0.0)))
+        .filter(|n| *n < 365.0 * 86_400.0)
+        .ok_or_else(|| {
+            format!(
+                "field `{name}` must be a number of seconds {bound} (and under a year), got {value}"
+            )
+        })?;
+    Ok(Some(Duration::seconds(number.round() as i64)))
+}
+
+fn labels(fields: &Map<String, Value>) -> Result<Vec<String>, String> {
+    let value = fields.get("labels").ok_or(
+        "field `labels` is missing (the job's runs-on labels, e.g. [\"self-hosted\", \"linux\"])",
+    )?;
+    let list = value
+        .as_array()
+        .ok_or_else(|| format!("field `labels` must be an array of strings, got {value}"))?;
+    if list.is_empty() || list.len() > 100 {
+        return Err(format!(
+            "field `labels` must hold 1 to 100 labels, got {}",
+            list.len()
+        ));
+    }
+    list.iter()
+        .map(|l| match l.as_str().map(str::trim) {
+            Some(label) if !label.is_empty() => Ok(label.to_owned()),
+            _ => Err(format!(
+                "field `labels` must hold non-empty strings, got {l}"
+            )),
+        })
+        .collect()
+}
+
+fn text(fields: &Map<String, Value>, name: &str) -> Result<Option<String>, String> {
+    match fields.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
+        Some(other) => Err(format!(
+            "field `{name}` must be a non-empty string, got {other}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_valid_trace_becomes_jobs_in_arrival_order() {
+        let text = r#"
+{"queued_at": 60, "labels": ["self-hosted", "linux"], "duration": 300, "repo": "web"}
+{"queued_at": 0, "labels": ["gpu"], "duration": 90.4}
+{"queued_at": 0, "labels": ["linux"], "duration": 60, "run": "m", "approval": 120}
+{"queued_at": 0, "labels": ["linux"], "duration": 60, "run": "m"}
+"#;
+        let workload = parse_trace(text).unwrap();
+        let jobs = workload.jobs();
+        assert_eq!(jobs.len(), 4);
+        assert_eq!(jobs[0].repo, DEFAULT_REPO);
+        assert_eq!(jobs[0].duration, Duration::seconds(90));
+        assert_eq!(
+            jobs[1].run, jobs[2].run,
+            "lines naming the same run share it"
+        );
+        assert_ne!(jobs[0].run, jobs[1].run);
+        assert_eq!(jobs[1].approval, Some(Duration::seconds(120)));
+        assert_eq!(jobs[3].at, Duration::seconds(60));
+        assert_eq!(jobs[3].repo, "web");
+    }
+
+    #[test]
+    fn bad_lines_are_reported_with_their_line_number_and_field() {
+        let good = r#"{"queued_at": 0, "labels": ["linux"], "duration": 60}"#;
+        let cases: &[(&str, &str)] = &[
+            ("{not json", "trace line 2: is not valid JSON"),
+            ("[1, 2]", "trace line 2: must be a JSON object"),
+            (
+                r#"{"labels": ["a"], "duration": 1}"#,
+                "trace line 2: field `queued_at` is missing",
+            ),
+            (
+                r#"{"queued_at": -5, "labels": ["a"], "duration": 1}"#,
+                "trace line 2: field `queued_at` must be a number",
+            ),
+            (
+                r#"{"queued_at": 0, "labels": ["a"], "duration": 0}"#,
+                "trace line 2: field `duration` must be a number of seconds > 0",
+            ),
+            (
+                r#"{"queued_at": 0, "labels": [], "duration": 1}"#,
+                "trace line 2: field `labels` must hold 1 to 100 labels",
+            ),
+            (
+                r#"{"queued_at": 0, "labels": "linux", "duration": 1}"#,
+                "trace line 2: field `labels` must be an array",
+            ),
+            (
+                r#"{"queued_at": 0, "labels": [""], "duration": 1}"#,
+                "trace line 2: field `labels` must hold non-empty strings",
+            ),
+            (
+                r#"{"queued_at": 0, "labels": ["a"], "duration": 1, "repo": "a/b"}"#,
+                "trace line 2: field `repo` must be a repository name",
+            ),
+            (
+                r#"{"queued_at": 0, "labels": ["a"], "duration": 1, "durration": 1}"#,
+                "trace line 2: unknown field `durration`",
+            ),
+        ];
+        for (line, expected) in cases {
+            let text = format!("{good}\n{line}\n");
+            let error = parse_trace(&text).unwrap_err().to_string();
+            assert!(error.starts_with(expected), "{line}: got {error}");
+        }
+    }
+
+    #[test]
+    fn an_empty_trace_is_refused() {
+        assert!(matches!(parse_trace("\n\n"), Err(TraceError::Empty)));
+    }
+}
