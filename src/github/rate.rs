@@ -89,7 +89,13 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 12, 4, 12, 0, 0).unwrap();
         let reset = now + Duration::seconds(600);
         let reset_epoch = reset.timestamp().to_string();
-        let cases: Vec<(StatusCode, HeaderMap, Option<&str>, Option<DateTime<Utc>>)> = vec![
+        type Case<'a> = (
+            StatusCode,
+            HeaderMap,
+            Option<&'a str>,
+            Option<DateTime<Utc>>,
+        );
+        let cases: Vec<Case> = vec![
             (
                 StatusCode::OK,
                 headers(&[("x-ratelimit-remaining", "0")]),

@@ -540,15 +540,20 @@ fn read_azure_credential(r: &mut Reader) -> Option<AzureCredential> {
     None
 }
 
-fn warnings(vars: &BTreeMap<String, String>, settings: &Settings) -> Vec<String> {
-    let mut warnings: Vec<String> = vars
-        .keys()
+/// Warnings for variables that look like a misspelt setting; reported whether or not the
+/// settings are valid (a misspelling often *is* why a required setting is missing).
+pub fn misspellings(vars: &BTreeMap<String, String>) -> Vec<String> {
+    vars.keys()
         .filter_map(|name| {
             spelling::probable_misspelling(name).map(|ours| {
                 format!("{name} is not a setting of aca-runner-scaler; did you mean {ours}?")
             })
         })
-        .collect();
+        .collect()
+}
+
+fn warnings(vars: &BTreeMap<String, String>, settings: &Settings) -> Vec<String> {
+    let mut warnings = misspellings(vars);
     let pool = &settings.pool;
     if pool.max_executions == 0 || pool.max_starts_per_tick == 0 {
         warnings.push(

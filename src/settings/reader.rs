@@ -42,6 +42,8 @@ impl fmt::Display for SettingsErrors {
 /// The prefix an app setting keeps when App Service could not resolve a Key Vault reference.
 const KEY_VAULT_REFERENCE: &str = "@Microsoft.KeyVault(";
 
+const UNRESOLVED: &str = "is an unresolved Key Vault reference";
+
 /// Typed access to the variables, recording problems as it goes.
 pub struct Reader<'a> {
     vars: &'a BTreeMap<String, String>,
@@ -58,6 +60,15 @@ impl<'a> Reader<'a> {
 
     /// Records a problem with `setting`.
     pub fn error(&mut self, setting: &'static str, problem: impl Into<String>) {
+        // After "unresolved Key Vault reference", any other complaint about the same setting
+        // ("is required", "is not a PEM key") is a consequence, and only noise.
+        let unresolved = self
+            .errors
+            .iter()
+            .any(|e| e.setting == setting && e.problem.starts_with(UNRESOLVED));
+        if unresolved {
+            return;
+        }
         self.errors.push(SettingError {
             setting,
             problem: problem.into(),
@@ -83,9 +94,10 @@ impl<'a> Reader<'a> {
         if value.starts_with(KEY_VAULT_REFERENCE) {
             self.error(
                 name,
-                "is an unresolved Key Vault reference (the value still reads \
-                 `@Microsoft.KeyVault(...)`); grant the app's identity Get on the secret and \
-                 check the reference",
+                format!(
+                    "{UNRESOLVED} (the value still reads `@Microsoft.KeyVault(...)`); grant the \
+                     app's identity Get on the secret and check the reference"
+                ),
             );
             return None;
         }
