@@ -1,0 +1,268 @@
+//! The queue: which workflow jobs are waiting for a runner, and which jobs name a runner.
+//!
+//! GitHub has no organization-wide "queued jobs" endpoint, so the queue is read per repository:
+//! the runs in every non-terminal status, then every page of each run's jobs. A run's status
+//! says nothing reliable about its jobs' (an `in_progress` or `waiting` run can hold queued
+//! jobs), and a run moving between statuses can appear in two listings, so runs and jobs are
+//! deduplicated by id.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, Utc};
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+
+use super::client::GithubClient;
+use super::error::GithubError;
+use super::types::{InstallationRepositories, Repository, WorkflowJob, WorkflowJobs, WorkflowRuns};
+
+/// Run statuses that can hold a queued job.
+pub const OPEN_RUN_STATUSES: [&str; 5] =
+    ["queued", "in_progress", "waiting", "pending", "requested"];
+
+/// GitHub cancels a job that stayed queued for 24 hours; older ones are not demand.
+pub const MAX_QUEUED_AGE: Duration = Duration::hours(24);
+
+/// Repositories read at once: enough to keep a tick short, few enough to stay far from
+/// GitHub's secondary limit on concurrent requests.
+const CONCURRENT_REPOSITORIES: usize = 4;
+
+/// A queued job, before matching against the pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueuedJob {
+    pub id: u64,
+    pub run_id: u64,
+    pub repo: String,
+    pub labels: Vec<String>,
+    pub queued_since: Option<DateTime<Utc>>,
+}
+
+/// A job that names a runner: what the runner is doing or has done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunnerJob {
+    pub runner_name: String,
+    pub job_id: u64,
+    pub in_progress: bool,
+}
+
+/// A read that failed, for the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReadFailure {
+    /// What was being read (`repository octo-org/api`, `runners`, `executions`).
+    pub read: String,
+    /// Why it failed.
+    pub error: String,
+    /// Whether GitHub refused for rate limiting (nothing else is sent until it resets).
+    pub rate_limited: bool,
+}
+
+impl ReadFailure {
+    pub fn github(read: impl Into<String>, error: &GithubError) -> Self {
+        Self {
+            read: read.into(),
+            error: error.to_string(),
+            rate_limited: error.is_rate_limited(),
+        }
+    }
+}
+
+/// What one pass over the repositories saw.
+#[derive(Debug, Clone, Default)]
+pub struct QueueObservation {
+    /// Repositories whose runs and jobs were read completely.
+    pub repositories: Vec<String>,
+    /// Queued jobs younger than [`MAX_QUEUED_AGE`], oldest first.
+    pub queued: Vec<QueuedJob>,
+    /// Queued jobs older than that (GitHub is about to cancel them).
+    pub stale: usize,
+    /// Jobs that name a runner (in progress or completed), for classifying executions.
+    pub runner_jobs: Vec<RunnerJob>,
+    /// Reads that failed; their repositories contribute nothing.
+    pub failures: Vec<ReadFailure>,
+}
+
+/// Reads the queue of `repos` (or of every repository the credentials see).
+pub async fn observe_queue(
+    github: &GithubClient,
+    repos: Option<&[String]>,
+    now: DateTime<Utc>,
+) -> QueueObservation {
+    let mut observation = QueueObservation::default();
+    let repos = match repos {
+        Some(repos) => repos.to_vec(),
+        None => match list_repositories(github).await {
+            Ok(repos) => repos,
+            Err(error) => {
+                observation
+                    .failures
+                    .push(ReadFailure::github("repository list", &error));
+                return observation;
+            }
+        },
+    };
+
+    let results: Vec<(String, Result<Vec<WorkflowJob>, GithubError>)> = stream::iter(repos)
+        .map(|repo| async move {
+            let jobs = open_jobs(github, &repo).await;
+            (repo, jobs)
+        })
+        .buffered(CONCURRENT_REPOSITORIES)
+        .collect()
+        .await;
+
+    for (repo, result) in results {
+        match result {
+            Ok(jobs) => {
+                collect_jobs(&mut observation, &repo, jobs, now);
+                observation.repositories.push(repo);
+            }
+            Err(error) => {
+                tracing::warn!(repo = %repo, error = %error, "repository skipped");
+                let read = format!("repository {}/{repo}", github.owner());
+                observation.failures.push(ReadFailure::github(read, &error));
+            }
+        }
+    }
+    observation
+        .queued
+        .sort_by_key(|job| (job.queued_since, job.id));
+    observation
+}
+
+/// Every repository the credentials can see, archived and disabled ones left out (they run no
+/// workflows, and reading them costs calls).
+pub async fn list_repositories(github: &GithubClient) -> Result<Vec<String>, GithubError> {
+    let repos: Vec<Repository> = if github.is_app() {
+        github
+            .get_all(
+                "/installation/repositories",
+                |page: InstallationRepositories| page.repositories,
+            )
+            .await?
+    } else {
+        let path = format!("/orgs/{}/repos?type=all", github.owner());
+        github.get_all(&path, |page: Vec<Repository>| page).await?
+    };
+    let mut names: Vec<String> = repos
+        .into_iter()
+        .filter(|r| !r.archived && !r.disabled)
+        .map(|r| r.name)
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// All jobs of the repository's open runs, deduplicated by job id.
+async fn open_jobs(github: &GithubClient, repo: &str) -> Result<Vec<WorkflowJob>, GithubError> {
+    let owner = github.owner();
+    let mut run_ids = BTreeSet::new();
+    for status in OPEN_RUN_STATUSES {
+        let path = format!("/repos/{owner}/{repo}/actions/runs?status={status}");
+        let runs = github
+            .get_all(&path, |page: WorkflowRuns| page.workflow_runs)
+            .await?;
+        run_ids.extend(runs.into_iter().map(|run| run.id));
+    }
+
+    let mut jobs = BTreeMap::new();
+    for run_id in run_ids {
+        let path = format!("/repos/{owner}/{repo}/actions/runs/{run_id}/jobs");
+        match github.get_all(&path, |page: WorkflowJobs| page.jobs).await {
+            Ok(run_jobs) => jobs.extend(run_jobs.into_iter().map(|job| (job.id, job))),
+            // The run was deleted between the two listings: it holds no demand any more.
+            Err(error) if error.status() == Some(404) => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(jobs.into_values().collect())
+}
+
+fn collect_jobs(
+    observation: &mut QueueObservation,
+    repo: &str,
+    jobs: Vec<WorkflowJob>,
+    now: DateTime<Utc>,
+) {
+    for job in jobs {
+        match job.status.as_str() {
+            // `waiting` awaits an approval and cannot be taken yet; other statuses hold no
+            // demand.
+            "queued" => {
+                let queued_since = job.created_at.or(job.started_at);
+                if queued_since.is_some_and(|since| now - since > MAX_QUEUED_AGE) {
+                    observation.stale += 1;
+                    continue;
+                }
+                observation.queued.push(QueuedJob {
+                    id: job.id,
+                    run_id: job.run_id,
+                    repo: repo.to_owned(),
+                    labels: job.labels,
+                    queued_since,
+                });
+            }
+            status @ ("in_progress" | "completed") => {
+                if let Some(runner_name) = job.runner_name.filter(|n| !n.is_empty()) {
+                    observation.runner_jobs.push(RunnerJob {
+                        runner_name,
+                        job_id: job.id,
+                        in_progress: status == "in_progress",
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn job(id: u64, status: &str, created: DateTime<Utc>, runner: Option<&str>) -> WorkflowJob {
+        WorkflowJob {
+            id,
+            run_id: 1,
+            status: status.into(),
+            labels: vec!["self-hosted".into()],
+            runner_name: runner.map(str::to_owned),
+            created_at: Some(created),
+            started_at: None,
+        }
+    }
+
+    #[test]
+    fn only_queued_jobs_younger_than_a_day_are_queued() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 4, 12, 0, 0).unwrap();
+        let mut observation = QueueObservation::default();
+        let jobs = vec![
+            job(1, "queued", now - Duration::minutes(3), None),
+            job(2, "waiting", now - Duration::minutes(3), None),
+            job(3, "queued", now - Duration::hours(25), None),
+            job(4, "in_progress", now, Some("pool-abc")),
+            job(5, "completed", now, Some("pool-def")),
+            job(6, "in_progress", now, None),
+        ];
+        collect_jobs(&mut observation, "api", jobs, now);
+        let queued: Vec<u64> = observation.queued.iter().map(|j| j.id).collect();
+        assert_eq!(queued, vec![1]);
+        assert_eq!(observation.stale, 1);
+        assert_eq!(
+            observation.runner_jobs,
+            vec![
+                RunnerJob {
+                    runner_name: "pool-abc".into(),
+                    job_id: 4,
+                    in_progress: true
+                },
+                RunnerJob {
+                    runner_name: "pool-def".into(),
+                    job_id: 5,
+                    in_progress: false
+                },
+            ]
+        );
+    }
+}

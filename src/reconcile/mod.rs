@@ -1,0 +1,319 @@
+//! One tick: observe → plan → act → report (DESIGN.md §3).
+
+mod act;
+mod ledger;
+pub mod report;
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use tokio::sync::Mutex as AsyncMutex;
+
+use crate::azure::{Execution, JobsClient};
+use crate::clock::Clock;
+use crate::github::GithubClient;
+use crate::github::queue::{self, QueueObservation, ReadFailure};
+use crate::github::runners::{self, Runner, Target};
+use crate::scaling::classify::{self, ClassifiedExecution, Evidence};
+use crate::scaling::matching::PoolLabels;
+use crate::scaling::plan::{self, DemandJob, PlanInput};
+use crate::settings::{RunnerScope, Settings};
+
+use act::Starter;
+use ledger::Ledger;
+use report::{
+    AzureReport, CapReport, DemandReport, ExecutionLine, ExecutionsReport, GithubReport, LISTED,
+    TickReport, UnmatchedJob, UnmatchedReport,
+};
+
+/// How a tick was asked to run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TickOptions {
+    /// Plan without registering runners or starting executions.
+    pub dry_run: bool,
+}
+
+/// State carried from one tick to the next. Held under the tick lock, which is also what keeps
+/// ticks from overlapping.
+#[derive(Default)]
+struct Memory {
+    ledger: Ledger,
+}
+
+/// The scaler: settings, clients, and the tick lock.
+pub struct Scaler {
+    settings: Settings,
+    github: GithubClient,
+    jobs: JobsClient,
+    clock: Arc<dyn Clock>,
+    labels: PoolLabels,
+    memory: AsyncMutex<Memory>,
+    names: Mutex<StdRng>,
+}
+
+impl Scaler {
+    /// A scaler for `settings`. `seed` makes runner names reproducible (the sandbox); `None`
+    /// draws them from the operating system's randomness.
+    pub fn new(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        seed: Option<u64>,
+    ) -> anyhow::Result<Self> {
+        let http = crate::http::client();
+        let github = GithubClient::new(&settings.github, http.clone(), clock.clone());
+        let jobs = JobsClient::new(&settings.azure, http, clock.clone());
+        let names = match seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => rand::make_rng(),
+        };
+        Ok(Self {
+            labels: PoolLabels::new(&settings.pool.labels),
+            settings,
+            github,
+            jobs,
+            clock,
+            memory: AsyncMutex::new(Memory::default()),
+            names: Mutex::new(names),
+        })
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The GitHub client (its counters are part of the report).
+    pub fn github(&self) -> &GithubClient {
+        &self.github
+    }
+
+    /// Waits for the tick in flight, if any, to finish: what a shutdown does before exiting.
+    pub async fn drain(&self) {
+        drop(self.memory.lock().await);
+    }
+
+    /// Runs one tick. Ticks never overlap: a second caller waits for the first to finish and
+    /// then observes what it did.
+    pub async fn tick(&self, options: TickOptions) -> TickReport {
+        let mut memory = self.memory.lock().await;
+        let started = Instant::now();
+        let now = self.clock.now();
+        let dry_run = options.dry_run || self.settings.dry_run;
+        let github_before = self.github.counts();
+        let arm_before = self.jobs.counts();
+
+        let observation = self.observe(&mut memory).await;
+        let (demand, unmatched) = self.demand(&observation.queue);
+        let executions = self.classify(&observation);
+        let warm_minimum = 0;
+
+        let start_plan = plan::plan_starts(&PlanInput {
+            demand: &demand,
+            executions: &executions,
+            warm_minimum,
+            max_executions: self.settings.pool.max_executions,
+            max_starts_per_tick: self.settings.pool.max_starts_per_tick,
+            executions_observed: observation.executions.is_some(),
+            warm_target: (self.settings.github.scope == RunnerScope::Org).then_some(Target::Org),
+        });
+
+        let outcome = if dry_run {
+            act::Outcome::default()
+        } else {
+            let starter = Starter {
+                github: &self.github,
+                jobs: &self.jobs,
+                pool: &self.settings.pool,
+                registered_labels: self.labels.registered(),
+                container: self.settings.azure.container_name.as_deref(),
+            };
+            starter
+                .start_all(
+                    &start_plan.starts,
+                    || self.runner_name(),
+                    |s, at| {
+                        memory.ledger.record(
+                            s.execution.clone(),
+                            s.runner.clone(),
+                            s.target.clone(),
+                            at,
+                        )
+                    },
+                    now,
+                )
+                .await
+        };
+        self.github.end_tick();
+
+        let github_after = self.github.counts();
+        let mut failed_reads = observation.queue.failures.clone();
+        failed_reads.extend(observation.other_failures.iter().cloned());
+        let report = TickReport {
+            ok: failed_reads.is_empty(),
+            dry_run,
+            at: now,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            repositories_scanned: observation.queue.repositories.len(),
+            demand: DemandReport {
+                count: demand.len(),
+                first_job_ids: demand.iter().take(LISTED).map(|d| d.job_id).collect(),
+            },
+            unmatched: UnmatchedReport {
+                count: unmatched.len(),
+                jobs: unmatched.into_iter().take(LISTED).collect(),
+            },
+            stale_jobs: observation.queue.stale,
+            executions: ExecutionsReport {
+                active: executions.len(),
+                by_class: plan::class_counts(&executions),
+                remembered_starts: observation.remembered,
+                list: executions.iter().map(ExecutionLine::from).collect(),
+            },
+            cap: CapReport {
+                max_executions: self.settings.pool.max_executions,
+                max_starts_per_tick: self.settings.pool.max_starts_per_tick,
+            },
+            plan: start_plan,
+            started: outcome.started,
+            start_failures: outcome.failures,
+            failed_reads,
+            github: GithubReport {
+                calls: github_after.calls - github_before.calls,
+                not_modified: github_after.not_modified - github_before.not_modified,
+                rate_limit: self.github.rate_limit(),
+            },
+            azure: AzureReport {
+                calls: self.jobs.counts().calls - arm_before.calls,
+            },
+            warnings: outcome.warnings,
+        };
+        report.emit();
+        report
+    }
+
+    /// Reads the queue, the pool's runners and the executions, concurrently where it can.
+    async fn observe(&self, memory: &mut Memory) -> Observation {
+        let now = self.clock.now();
+        let github = &self.settings.github;
+        let prefix = &self.settings.pool.name_prefix;
+        let known_targets = match (github.scope, &github.repos) {
+            (RunnerScope::Org, _) => Some(vec![Target::Org]),
+            (RunnerScope::Repo, Some(repos)) => {
+                Some(repos.iter().cloned().map(Target::Repo).collect())
+            }
+            // Repository scope over every repository: the runners are listed per repository
+            // found by the queue read.
+            (RunnerScope::Repo, None) => None,
+        };
+
+        let queue_read = queue::observe_queue(&self.github, github.repos.as_deref(), now);
+        let executions_read = self.jobs.list_executions();
+        let (queue, executions, runners) = match known_targets {
+            Some(targets) => {
+                let runners_read = runners::list_pool_runners(&self.github, &targets, prefix);
+                tokio::join!(queue_read, executions_read, runners_read)
+            }
+            None => {
+                let (queue, executions) = tokio::join!(queue_read, executions_read);
+                let targets: Vec<Target> = queue
+                    .repositories
+                    .iter()
+                    .cloned()
+                    .map(Target::Repo)
+                    .collect();
+                let runners = runners::list_pool_runners(&self.github, &targets, prefix).await;
+                (queue, executions, runners)
+            }
+        };
+
+        let mut other_failures = Vec::new();
+        let runners = runners
+            .map_err(|e| other_failures.push(ReadFailure::github("runners", &e)))
+            .ok();
+        let mut remembered = 0;
+        let executions = match executions {
+            Ok(mut listed) => {
+                remembered = memory.ledger.merge_into(&mut listed, now);
+                Some(listed)
+            }
+            Err(e) => {
+                other_failures.push(ReadFailure {
+                    read: "executions".into(),
+                    error: e.to_string(),
+                    rate_limited: matches!(e, crate::azure::AzureError::Throttled { .. }),
+                });
+                None
+            }
+        };
+        Observation {
+            queue,
+            runners,
+            executions,
+            remembered,
+            other_failures,
+        }
+    }
+
+    /// Splits the queued jobs into the pool's demand and the rest, with reasons.
+    fn demand(&self, queue: &QueueObservation) -> (Vec<DemandJob>, Vec<UnmatchedJob>) {
+        let mut demand = Vec::new();
+        let mut unmatched = Vec::new();
+        for job in &queue.queued {
+            match self.labels.accepts(&job.labels) {
+                Ok(()) => demand.push(DemandJob {
+                    job_id: job.id,
+                    target: match self.settings.github.scope {
+                        RunnerScope::Org => Target::Org,
+                        RunnerScope::Repo => Target::Repo(job.repo.clone()),
+                    },
+                }),
+                Err(reason) => unmatched.push(UnmatchedJob {
+                    id: job.id,
+                    repo: job.repo.clone(),
+                    labels: job.labels.clone(),
+                    reason,
+                }),
+            }
+        }
+        (demand, unmatched)
+    }
+
+    fn classify(&self, observation: &Observation) -> Vec<ClassifiedExecution> {
+        let Some(executions) = &observation.executions else {
+            return Vec::new();
+        };
+        classify::classify(
+            executions,
+            &Evidence {
+                runners: observation.runners.as_deref(),
+                runner_jobs: &observation.queue.runner_jobs,
+                prefix: &self.settings.pool.name_prefix,
+                boot_grace: self.settings.pool.boot_grace,
+                now: self.clock.now(),
+            },
+        )
+    }
+
+    /// `{prefix}-{8 random lowercase letters and digits}`.
+    fn runner_name(&self) -> String {
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        let mut rng = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        let suffix: String = (0..8)
+            .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+            .collect();
+        format!("{}-{suffix}", self.settings.pool.name_prefix)
+    }
+}
+
+/// What a tick's reads produced.
+struct Observation {
+    queue: QueueObservation,
+    /// `None`: the runners read failed.
+    runners: Option<Vec<Runner>>,
+    /// `None`: the executions read failed. Includes remembered starts.
+    executions: Option<Vec<Execution>>,
+    remembered: usize,
+    other_failures: Vec<ReadFailure>,
+}

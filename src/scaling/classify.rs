@@ -1,0 +1,291 @@
+//! What each active execution is doing, from its runner's registration and the jobs that name
+//! the runner (DESIGN.md §3 "Capacity").
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::azure::Execution;
+use crate::github::queue::RunnerJob;
+use crate::github::{Runner, Target};
+
+/// The class of an active execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExecutionClass {
+    /// Its runner is running a job.
+    Busy,
+    /// Its runner is online and free: spare capacity.
+    Idle,
+    /// Its runner has not connected yet, within the boot grace: spare capacity.
+    Booting,
+    /// Its runner completed its job; the execution is on its way out.
+    Finished,
+    /// Its runner never connected within the boot grace, or vanished: a candidate to stop.
+    Lost,
+    /// The runners could not be read this tick; counted as spare so nothing extra is started
+    /// on a guess.
+    Unobserved,
+    /// Not started by this pool (no pool runner name in its environment): it uses a slot of
+    /// the cap, nothing else.
+    Foreign,
+}
+
+impl ExecutionClass {
+    /// Whether it can still take a job.
+    pub fn is_spare(self) -> bool {
+        matches!(
+            self,
+            ExecutionClass::Idle | ExecutionClass::Booting | ExecutionClass::Unobserved
+        )
+    }
+}
+
+/// An active execution and what it is doing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClassifiedExecution {
+    pub name: String,
+    pub runner_name: Option<String>,
+    pub class: ExecutionClass,
+    /// Where its runner is (or will be) registered, when known.
+    pub target: Option<Target>,
+    /// Its runner's registration id, when registered.
+    pub runner_id: Option<u64>,
+    pub start_time: Option<DateTime<Utc>>,
+}
+
+/// What classification needs besides the executions.
+pub struct Evidence<'a> {
+    /// The pool's runners; `None` when the read failed.
+    pub runners: Option<&'a [Runner]>,
+    /// Jobs that name a runner.
+    pub runner_jobs: &'a [RunnerJob],
+    /// The pool's runner-name prefix (without the trailing `-`).
+    pub prefix: &'a str,
+    pub boot_grace: Duration,
+    pub now: DateTime<Utc>,
+}
+
+/// Classifies each active execution.
+pub fn classify(executions: &[Execution], evidence: &Evidence) -> Vec<ClassifiedExecution> {
+    let runners: HashMap<&str, &Runner> = evidence
+        .runners
+        .unwrap_or_default()
+        .iter()
+        .map(|r| (r.name.as_str(), r))
+        .collect();
+    let mut jobs: HashMap<&str, bool> = HashMap::new();
+    for job in evidence.runner_jobs {
+        // A runner can show up on a completed job and an in-progress one (a reused name);
+        // in progress wins.
+        *jobs.entry(job.runner_name.as_str()).or_default() |= job.in_progress;
+    }
+    let ours = format!("{}-", evidence.prefix);
+
+    executions
+        .iter()
+        .filter(|e| e.is_active())
+        .map(|execution| {
+            let runner_name = execution
+                .runner_name
+                .as_deref()
+                .filter(|n| n.starts_with(&ours));
+            let runner = runner_name.and_then(|n| runners.get(n).copied());
+            let class = match runner_name {
+                None => ExecutionClass::Foreign,
+                Some(name) => class_of(name, runner, &jobs, execution, evidence),
+            };
+            ClassifiedExecution {
+                name: execution.name.clone(),
+                runner_name: execution.runner_name.clone(),
+                class,
+                target: runner
+                    .map(|r| r.target.clone())
+                    .or_else(|| execution.repository.clone().map(Target::Repo)),
+                runner_id: runner.map(|r| r.id),
+                start_time: execution.start_time,
+            }
+        })
+        .collect()
+}
+
+fn class_of(
+    name: &str,
+    runner: Option<&Runner>,
+    jobs: &HashMap<&str, bool>,
+    execution: &Execution,
+    evidence: &Evidence,
+) -> ExecutionClass {
+    match (jobs.get(name), runner) {
+        (Some(true), _) => return ExecutionClass::Busy,
+        (_, Some(r)) if r.online && r.busy => return ExecutionClass::Busy,
+        (Some(false), _) => return ExecutionClass::Finished,
+        _ => {}
+    }
+    if evidence.runners.is_none() {
+        return ExecutionClass::Unobserved;
+    }
+    if runner.is_some_and(|r| r.online) {
+        return ExecutionClass::Idle;
+    }
+    // Not connected yet (a JIT registration is listed offline until its runner connects).
+    let young = execution
+        .start_time
+        .is_some_and(|started| evidence.now - started < evidence.boot_grace);
+    if young {
+        ExecutionClass::Booting
+    } else {
+        ExecutionClass::Lost
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 4, 12, 0, 0).unwrap()
+    }
+
+    fn execution(name: &str, status: &str, age_secs: i64, runner: Option<&str>) -> Execution {
+        Execution {
+            name: name.into(),
+            status: status.into(),
+            start_time: Some(now() - Duration::seconds(age_secs)),
+            runner_name: runner.map(str::to_owned),
+            repository: None,
+        }
+    }
+
+    fn runner(name: &str, online: bool, busy: bool) -> Runner {
+        Runner {
+            id: 7,
+            name: name.into(),
+            online,
+            busy,
+            target: Target::Org,
+        }
+    }
+
+    fn job(runner: &str, in_progress: bool) -> RunnerJob {
+        RunnerJob {
+            runner_name: runner.into(),
+            job_id: 1,
+            in_progress,
+        }
+    }
+
+    #[test]
+    fn each_execution_gets_the_class_its_evidence_shows() {
+        let runners = vec![
+            runner("pool-busy", true, true),
+            runner("pool-idle", true, false),
+            runner("pool-jit", false, false),
+            runner("other-idle", true, false),
+        ];
+        let jobs = vec![job("pool-job", true), job("pool-done", false)];
+        let evidence = Evidence {
+            runners: Some(&runners),
+            runner_jobs: &jobs,
+            prefix: "pool",
+            boot_grace: Duration::seconds(300),
+            now: now(),
+        };
+        let cases = [
+            (
+                execution("e1", "Running", 600, Some("pool-busy")),
+                ExecutionClass::Busy,
+            ),
+            (
+                execution("e2", "Running", 600, Some("pool-job")),
+                ExecutionClass::Busy,
+            ),
+            (
+                execution("e3", "Running", 600, Some("pool-idle")),
+                ExecutionClass::Idle,
+            ),
+            (
+                execution("e4", "Processing", 60, Some("pool-jit")),
+                ExecutionClass::Booting,
+            ),
+            (
+                execution("e5", "Running", 60, Some("pool-new")),
+                ExecutionClass::Booting,
+            ),
+            (
+                execution("e6", "Running", 900, Some("pool-jit")),
+                ExecutionClass::Lost,
+            ),
+            (
+                execution("e7", "Running", 900, Some("pool-gone")),
+                ExecutionClass::Lost,
+            ),
+            (
+                execution("e8", "Running", 900, Some("pool-done")),
+                ExecutionClass::Finished,
+            ),
+            (
+                execution("e9", "Running", 900, None),
+                ExecutionClass::Foreign,
+            ),
+            (
+                execution("e10", "Running", 900, Some("other-idle")),
+                ExecutionClass::Foreign,
+            ),
+        ];
+        for (execution, expected) in cases {
+            let got = classify(std::slice::from_ref(&execution), &evidence);
+            assert_eq!(got[0].class, expected, "{}", execution.name);
+        }
+    }
+
+    #[test]
+    fn finished_and_failed_executions_are_not_active() {
+        let evidence = Evidence {
+            runners: Some(&[]),
+            runner_jobs: &[],
+            prefix: "pool",
+            boot_grace: Duration::seconds(300),
+            now: now(),
+        };
+        let executions = vec![
+            execution("a", "Succeeded", 60, Some("pool-a")),
+            execution("b", "Failed", 60, Some("pool-b")),
+            execution("c", "Stopped", 60, Some("pool-c")),
+            execution("d", "Degraded", 60, Some("pool-d")),
+            execution("e", "Running", 60, Some("pool-e")),
+        ];
+        let names: Vec<String> = classify(&executions, &evidence)
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(names, vec!["e"]);
+    }
+
+    #[test]
+    fn without_the_runners_read_unpaired_executions_count_as_spare() {
+        let jobs = vec![job("pool-job", true)];
+        let evidence = Evidence {
+            runners: None,
+            runner_jobs: &jobs,
+            prefix: "pool",
+            boot_grace: Duration::seconds(300),
+            now: now(),
+        };
+        let executions = vec![
+            execution("a", "Running", 900, Some("pool-job")),
+            execution("b", "Running", 900, Some("pool-x")),
+        ];
+        let classes: Vec<ExecutionClass> = classify(&executions, &evidence)
+            .into_iter()
+            .map(|c| c.class)
+            .collect();
+        assert_eq!(
+            classes,
+            vec![ExecutionClass::Busy, ExecutionClass::Unobserved]
+        );
+        assert!(ExecutionClass::Unobserved.is_spare());
+    }
+}

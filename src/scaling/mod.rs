@@ -1,0 +1,6 @@
+//! Scaling decisions: which jobs the pool serves, what each execution is doing, and the plan.
+//! Everything here is pure: no I/O, time passed in.
+
+pub mod classify;
+pub mod matching;
+pub mod plan;
