@@ -15,6 +15,7 @@ mod agenda;
 mod census;
 pub mod labels;
 pub mod model;
+mod runs;
 mod step;
 #[cfg(test)]
 mod tests;
