@@ -1,0 +1,135 @@
+//! The summary as a person reads it at the end of `aca-runner-scaler sandbox`.
+
+use std::fmt;
+
+use super::Summary;
+
+/// `75` → `1m15s`; `3600` → `1h00m00s`.
+fn span(seconds: i64) -> String {
+    let (h, m, s) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
+    match (h, m) {
+        (0, 0) => format!("{s}s"),
+        (0, _) => format!("{m}m{s:02}s"),
+        _ => format!("{h}h{m:02}m{s:02}s"),
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (j, w, e, g, a) = (
+            &self.jobs,
+            &self.wait_seconds,
+            &self.executions,
+            &self.github,
+            &self.azure,
+        );
+        writeln!(
+            f,
+            "sandbox: {} of simulated time, {} ticks ({} failed), {}, seed {}",
+            span(self.simulated_minutes * 60),
+            self.ticks,
+            self.ticks_failed,
+            self.workload,
+            self.seed
+        )?;
+        writeln!(
+            f,
+            "jobs        {} for the pool: {} completed ({} of them by runners outside the pool), {} failed, {} cancelled after 24 h",
+            j.for_pool, j.completed, j.for_pool_taken_elsewhere, j.failed, j.cancelled
+        )?;
+        writeln!(
+            f,
+            "            at the end: {} running, {} queued, {} awaiting approval",
+            j.running_at_end, j.queued_at_end, j.waiting_at_end
+        )?;
+        writeln!(
+            f,
+            "            {} the pool cannot serve (labels): {} taken by other runners, {} never served",
+            j.not_for_pool,
+            j.not_for_pool_served_elsewhere,
+            j.not_for_pool - j.not_for_pool_served_elsewhere
+        )?;
+        writeln!(
+            f,
+            "wait        queued to started over {} jobs: p50 {}, p95 {}, max {}",
+            w.jobs,
+            span(w.p50),
+            span(w.p95),
+            span(w.max)
+        )?;
+        writeln!(
+            f,
+            "executions  {} started, at most {} running at once (cap {}), {} still running",
+            e.started, e.max_concurrent, e.cap, e.running_at_end
+        )?;
+        writeln!(
+            f,
+            "            {:.1} execution-minutes: {:.1} running jobs, {:.1} idle; {} never ran a job",
+            e.execution_minutes, e.busy_minutes, e.idle_minutes, e.never_ran_a_job
+        )?;
+        let ended: Vec<String> = e
+            .ended
+            .iter()
+            .map(|(why, n)| format!("{n} {why}"))
+            .collect();
+        writeln!(
+            f,
+            "            ended: {}",
+            if ended.is_empty() {
+                "none".into()
+            } else {
+                ended.join(", ")
+            }
+        )?;
+        writeln!(
+            f,
+            "github      {} calls, {:.1} per tick (max {}), {} answered 304, {} errors",
+            g.calls, g.calls_per_tick, g.max_calls_in_a_tick, g.not_modified, g.errors
+        )?;
+        writeln!(
+            f,
+            "            rate limit: {} spent, at most {} in one hour of {}; {} installation tokens",
+            g.rate_limit_spent, g.rate_limit_peak_hour, g.rate_limit, g.installation_tokens
+        )?;
+        writeln!(
+            f,
+            "azure       {} ARM calls ({} errors), {} starts, {} stops, {} identity token requests",
+            a.arm_calls, a.errors, a.starts, a.stops, a.identity_calls
+        )?;
+        if self.problems.is_empty() {
+            writeln!(f, "problems    none")
+        } else {
+            for (i, problem) in self.problems.iter().enumerate() {
+                writeln!(
+                    f,
+                    "{}{problem}",
+                    if i == 0 {
+                        "problems    "
+                    } else {
+                        "            "
+                    }
+                )?;
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_read_as_minutes_and_seconds() {
+        let cases = [
+            (0, "0s"),
+            (59, "59s"),
+            (75, "1m15s"),
+            (3600, "1h00m00s"),
+            (28_800, "8h00m00s"),
+        ];
+        for (seconds, expected) in cases {
+            assert_eq!(span(seconds), expected);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The real scaler, unchanged, driven through the Functions host protocol against the
+//! emulator: a short working day end to end, and the summary's determinism.
+
+use aca_runner_scaler::sandbox::{SandboxOptions, TickLine, simulate};
+use chrono::Duration;
+
+fn options(hours: i64, seed: u64) -> SandboxOptions {
+    SandboxOptions {
+        duration: Duration::hours(hours),
+        seed,
+        max_executions: 12,
+        ..SandboxOptions::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_day_serves_every_job_the_pool_can_serve_within_the_cap() {
+    let options = options(2, 1);
+    let mut ticks: Vec<TickLine> = Vec::new();
+    let summary = simulate(&options, |tick| ticks.push(tick.clone()))
+        .await
+        .unwrap();
+
+    assert_eq!(summary.ticks, 120);
+    assert_eq!(summary.ticks_failed, 0, "problems: {:?}", summary.problems);
+    let jobs = &summary.jobs;
+    assert!(jobs.for_pool > 100, "a real day's worth of jobs: {jobs:?}");
+    assert_eq!(
+        jobs.completed, jobs.for_pool,
+        "every pool job completed: {jobs:?}"
+    );
+    assert!(
+        jobs.not_for_pool > 0,
+        "the day has jobs the pool cannot serve"
+    );
+
+    let cap = options.max_executions as usize;
+    assert!(
+        summary.executions.max_concurrent <= cap,
+        "{:?}",
+        summary.executions
+    );
+    assert!(ticks.iter().all(|t| t.census.active() <= cap));
+    // Each job a pool runner completed took one execution.
+    assert!(summary.executions.started >= jobs.completed - jobs.for_pool_taken_elsewhere);
+    assert!(
+        summary.github.installation_tokens >= 2,
+        "the hourly token was refreshed"
+    );
+    assert!(
+        summary.github.not_modified > 0,
+        "conditional requests were used"
+    );
+    assert_eq!(summary.github.errors, 0);
+    assert_eq!(summary.azure.errors, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_summary_for_a_fixed_seed_is_identical_across_runs() {
+    let first = simulate(&options(1, 7), |_| {}).await.unwrap();
+    let second = simulate(&options(1, 7), |_| {}).await.unwrap();
+    let other = simulate(&options(1, 8), |_| {}).await.unwrap();
+
+    let json = |s| serde_json::to_string_pretty(s).unwrap();
+    assert_eq!(json(&first), json(&second));
+    assert_ne!(json(&first), json(&other), "another seed, another day");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_trace_runs_and_its_servable_jobs_complete() {
+    let options = SandboxOptions {
+        duration: Duration::minutes(60),
+        trace: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/trace.jsonl").into()),
+        ..SandboxOptions::default()
+    };
+    let summary = simulate(&options, |_| {}).await.unwrap();
+    assert_eq!(summary.jobs.arrived, 12);
+    assert_eq!(
+        summary.jobs.not_for_pool, 2,
+        "the gpu and ubuntu-latest jobs"
+    );
+    assert_eq!(summary.jobs.completed, 10);
+    assert!(summary.workload.contains("trace.jsonl"));
+}
