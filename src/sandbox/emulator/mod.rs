@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use axum::extract::State as AxumState;
-use axum::http::{StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -33,8 +33,8 @@ use github::auth::GithubAuth;
 use github::rate::RateLimits;
 use github::render::Site;
 
-/// How the emulated platforms are set up.
-#[derive(Debug, Clone)]
+/// How the emulated platforms are set up. `Debug` hides the identity secret.
+#[derive(Clone)]
 pub struct EmulatorConfig {
     /// The GitHub App's id (accepted as the JWT `iss`).
     pub app_id: String,
@@ -79,6 +79,19 @@ impl EmulatorConfig {
             arm_token_lifetime: Duration::hours(24),
             executions_page_size: 20,
         }
+    }
+}
+
+impl std::fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("app_id", &self.app_id)
+            .field("installation_id", &self.installation_id)
+            .field("rate_limit", &self.rate_limit)
+            .field("subscription_id", &self.subscription_id)
+            .field("resource_group", &self.resource_group)
+            .field("identity_header", &"[redacted]")
+            .finish_non_exhaustive()
     }
 }
 
@@ -158,18 +171,28 @@ pub fn router(shared: Shared) -> Router {
         .with_state(shared)
 }
 
-/// Anything else: 404 in the style of the API the path belongs to.
-async fn unknown(AxumState(shared): AxumState<Shared>, uri: Uri) -> Response {
-    let arm = uri.path().starts_with("/subscriptions/");
-    let (kind, body) = if arm {
-        let error = json!({"error": {"code": "NotFound", "message": format!("No route for {}.", uri.path())}});
-        (CallKind::ArmOther, error)
-    } else {
-        let error = json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"});
-        (CallKind::GithubOther, error)
-    };
-    lock(&shared).calls.record(kind, 404);
-    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+/// Anything else: 404 in the style of the API the path belongs to (for GitHub through its
+/// pipeline, so even a wrong path gets GitHub's headers).
+async fn unknown(
+    AxumState(shared): AxumState<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if !uri.path().starts_with("/subscriptions/") {
+        let call = github::Call {
+            kind: CallKind::GithubOther,
+            need: github::Need::Nothing,
+            method: &method,
+            uri: &uri,
+            headers: &headers,
+        };
+        return github::respond(&shared, call, |_, _| Err(github::GhError::not_found()));
+    }
+    let message = format!("No route for {}.", uri.path());
+    let error = json!({"error": {"code": "NotFound", "message": message}});
+    lock(&shared).calls.record(CallKind::ArmOther, 404);
+    (StatusCode::NOT_FOUND, axum::Json(error)).into_response()
 }
 
 /// A running emulator. Dropping it stops the server.

@@ -74,8 +74,8 @@ pub const QUEUE_LIMIT: Duration = Duration::hours(24);
 /// GitHub removes an ephemeral runner that has not connected for this long.
 pub const OFFLINE_LIMIT: Duration = Duration::days(1);
 
-/// The state of the simulated GitHub organisation and Container Apps job.
-#[derive(Debug)]
+/// The state of the simulated GitHub organisation and Container Apps job. `Debug` shows counts
+/// only: the JIT grants and execution templates are credentials.
 pub struct World {
     config: WorldConfig,
     clock: ManualClock,
@@ -98,6 +98,18 @@ pub struct World {
     next_id: Ids,
     max_active: usize,
     starts: u64,
+}
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World")
+            .field("now", &self.now())
+            .field("runs", &self.runs.len())
+            .field("jobs", &self.jobs.len())
+            .field("runners", &self.runners.len())
+            .field("executions", &self.executions.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Id counters. The ranges differ per kind so an id in a log line says what it is.

@@ -248,8 +248,9 @@ pub enum EndReason {
     Stopped,
 }
 
-/// One execution of the Container Apps job.
-#[derive(Debug, Clone)]
+/// One execution of the Container Apps job. `Debug` leaves the template out: it carries the
+/// runner's JIT config.
+#[derive(Clone)]
 pub struct Execution {
     /// `jobname-suffix`.
     pub name: String,
@@ -269,6 +270,22 @@ pub struct Execution {
     pub job: Option<u64>,
     /// Why it ended.
     pub end_reason: Option<EndReason>,
+}
+
+impl std::fmt::Debug for Execution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Execution")
+            .field("name", &self.name)
+            .field("started_at", &self.started_at)
+            .field("ended_at", &self.ended_at)
+            .field("status", &self.status)
+            .field("template", &"[redacted]")
+            .field("runner_id", &self.runner_id)
+            .field("registered_at", &self.registered_at)
+            .field("job", &self.job)
+            .field("end_reason", &self.end_reason)
+            .finish()
+    }
 }
 
 impl Execution {

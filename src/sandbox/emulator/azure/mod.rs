@@ -46,8 +46,8 @@ pub fn routes() -> Router<Shared> {
         .route(&format!("{JOB}/executions/{{name}}/stop"), post(jobs::stop))
 }
 
-/// The Azure side's own state: where the job lives and the tokens issued.
-#[derive(Debug)]
+/// The Azure side's own state: where the job lives and the tokens issued. `Debug` leaves the
+/// identity secret and the tokens out.
 pub struct AzureState {
     /// Subscription of the job.
     pub subscription_id: String,
@@ -61,6 +61,17 @@ pub struct AzureState {
     tokens: BTreeMap<String, DateTime<Utc>>,
     /// Executions per page of the list (ARM pages with `nextLink`).
     pub page_size: usize,
+}
+
+impl std::fmt::Debug for AzureState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AzureState")
+            .field("subscription_id", &self.subscription_id)
+            .field("resource_group", &self.resource_group)
+            .field("tokens", &self.tokens.len())
+            .field("page_size", &self.page_size)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AzureState {

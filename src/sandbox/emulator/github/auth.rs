@@ -17,6 +17,8 @@ pub enum Principal {
     App,
     /// An installation (an installation token).
     Installation(u64),
+    /// Nobody: a request without credentials (GitHub's unauthenticated limit applies).
+    Anonymous,
 }
 
 /// GitHub refuses JWTs that live longer than this.

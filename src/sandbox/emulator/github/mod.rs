@@ -5,7 +5,8 @@
 //! without `User-Agent` (403) or credentials (401), authenticates the App JWT or installation
 //! token against the virtual clock, enforces the hourly rate limit (403 with `remaining: 0`),
 //! answers a matching `If-None-Match` with 304 without spending quota, and sets the
-//! `x-ratelimit-*`, `ETag` and `Link` headers.
+//! `x-ratelimit-*` headers (on every answer; before authentication, those of the
+//! unauthenticated limit), `ETag` and `Link`.
 
 mod actions;
 mod apps;
@@ -206,9 +207,16 @@ fn pipeline(
     now: DateTime<Utc>,
     handle: impl FnOnce(&mut State, Principal) -> Result<Reply, GhError>,
 ) -> Response {
+    // Answers before authentication carry the unauthenticated quota, unspent.
+    let anonymous = state.github.rate.quota(Principal::Anonymous, now);
+    let refuse = |e: GhError| {
+        let mut response = error(&e);
+        rate_headers(&mut response, anonymous);
+        response
+    };
     if let Some((status, retry_after)) = state.faults.fire(call.kind) {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        let mut response = error(&GhError::new(status, "Injected fault: service unavailable"));
+        let mut response = refuse(GhError::new(status, "Injected fault: service unavailable"));
         if let Some(seconds) = retry_after {
             response
                 .headers_mut()
@@ -217,14 +225,14 @@ fn pipeline(
         return response;
     }
     if !call.headers.contains_key(header::USER_AGENT) {
-        return error(&GhError::new(
+        return refuse(GhError::new(
             StatusCode::FORBIDDEN,
             "Request forbidden by administrative rules. Please make sure your request has a User-Agent header",
         ));
     }
     let who = match authenticate(state, call, now) {
         Ok(who) => who,
-        Err(e) => return error(&e),
+        Err(e) => return refuse(e),
     };
 
     let quota = state.github.rate.quota(who, now);
@@ -234,6 +242,7 @@ fn pipeline(
                 format!("API rate limit exceeded for installation ID {id}.")
             }
             Principal::App => "API rate limit exceeded for the App.".to_owned(),
+            Principal::Anonymous => "API rate limit exceeded for this address.".to_owned(),
         };
         let mut response = error(&GhError::new(StatusCode::FORBIDDEN, message));
         rate_headers(&mut response, quota);
@@ -299,7 +308,7 @@ fn authenticate(state: &State, call: &Call, now: DateTime<Utc>) -> Result<Princi
     let unauthorized = |message: &str| GhError::new(StatusCode::UNAUTHORIZED, message);
     let Some(credential) = credential(call.headers) else {
         return match call.need {
-            Need::Nothing => Ok(Principal::App),
+            Need::Nothing => Ok(Principal::Anonymous),
             _ => Err(unauthorized("Requires authentication")),
         };
     };

@@ -1,11 +1,15 @@
 //! GitHub's primary rate limit, on the virtual clock: 5,000 requests per hour per installation
-//! (and for the App's JWT calls), the window resetting on the virtual hour.
+//! (and for the App's JWT calls), 60 for unauthenticated requests, the window resetting on the
+//! virtual hour.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use super::auth::Principal;
+
+/// GitHub's hourly limit for requests without credentials.
+pub const UNAUTHENTICATED_LIMIT: u32 = 60;
 
 /// The numbers of the `x-ratelimit-*` headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,9 +52,10 @@ impl RateLimits {
             *window = (start, 0);
         }
         let used = window.1;
+        let limit = self.limit_for(who);
         Quota {
-            limit: self.limit,
-            remaining: self.limit.saturating_sub(used),
+            limit,
+            remaining: limit.saturating_sub(used),
             used,
             reset: (start + Duration::hours(1)).timestamp(),
         }
@@ -77,9 +82,16 @@ impl RateLimits {
         self.peak
     }
 
-    /// The hourly limit.
+    /// The hourly limit of an installation.
     pub fn limit(&self) -> u32 {
         self.limit
+    }
+
+    fn limit_for(&self, who: Principal) -> u32 {
+        match who {
+            Principal::Anonymous => UNAUTHENTICATED_LIMIT,
+            Principal::App | Principal::Installation(_) => self.limit,
+        }
     }
 }
 
@@ -119,5 +131,9 @@ mod tests {
         let mut limits = RateLimits::new(5);
         limits.spend(Principal::App, t);
         assert_eq!(limits.quota(Principal::Installation(1), t).remaining, 5);
+        assert_eq!(
+            limits.quota(Principal::Anonymous, t).limit,
+            UNAUTHENTICATED_LIMIT
+        );
     }
 }
