@@ -10,5 +10,6 @@ pub mod github;
 pub mod host;
 pub mod http;
 pub mod reconcile;
+pub mod refresh;
 pub mod scaling;
 pub mod settings;
