@@ -14,6 +14,7 @@
 //! Everything here is pure: the caller passes the instant, so the sandbox's virtual clock and
 //! tests drive it like the real one.
 
+mod error;
 mod occurrence;
 mod parse;
 mod render;
@@ -22,7 +23,7 @@ mod rule;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
-pub use parse::{RuleField, ScheduleError};
+pub use error::{RuleField, ScheduleError};
 pub use render::render_transitions;
 use rule::Rule;
 

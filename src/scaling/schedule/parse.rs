@@ -5,230 +5,18 @@
 //! field from a `serde_json::Value` rather than through a derived `Deserialize`, which would stop
 //! at the first error.
 
-use std::fmt;
-
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
 use serde_json::{Map, Value};
 
+use super::error::{RuleField, ScheduleError};
 use super::occurrence::WallClockCron;
 use super::rule::Rule;
 
 /// The fields a rule accepts; anything else is reported, to catch typos such as `"tz"`.
 const ACCEPTED_FIELDS: [&str; 4] = ["start", "end", "timezone", "idle"];
-
-/// A rule as the operator would write it, quoted in the messages that say what the setting
-/// expects.
-const EXAMPLE: &str =
-    r#"[{"start": "0 8 * * 1-5", "end": "0 18 * * 1-5", "timezone": "Europe/Paris", "idle": 2}]"#;
-
-/// One field of a schedule rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RuleField {
-    /// `start`: the cron expression that puts the rule in force.
-    Start,
-    /// `end`: the cron expression that ends it.
-    End,
-    /// `timezone`: the IANA zone whose wall clock the cron expressions read.
-    Timezone,
-    /// `idle`: how many idle runners the rule keeps ready.
-    Idle,
-}
-
-impl RuleField {
-    /// What the field must hold, for messages about a missing or mistyped value.
-    fn accepts(self) -> &'static str {
-        match self {
-            RuleField::Start | RuleField::End => {
-                "a 5-field cron expression (minute hour day-of-month month day-of-week) such as \
-                 \"0 8 * * 1-5\""
-            }
-            RuleField::Timezone => "an IANA time zone name such as \"Europe/Paris\"",
-            RuleField::Idle => "a whole number of idle runners to keep ready",
-        }
-    }
-}
-
-impl fmt::Display for RuleField {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            RuleField::Start => "start",
-            RuleField::End => "end",
-            RuleField::Timezone => "timezone",
-            RuleField::Idle => "idle",
-        })
-    }
-}
-
-/// One problem with the `WARM_SCHEDULE` setting. Rules are numbered from 1, as an operator
-/// counts them in the JSON array.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ScheduleError {
-    /// The value is not JSON at all.
-    #[error(
-        "WARM_SCHEDULE is not valid JSON ({message} at line {line}, column {column}); \
-         it must be a JSON array of rules such as {EXAMPLE}"
-    )]
-    InvalidJson {
-        /// serde_json's description of the problem.
-        message: String,
-        /// 1-based line of the problem.
-        line: usize,
-        /// 1-based column of the problem.
-        column: usize,
-    },
-
-    /// The value is JSON, but not an array.
-    #[error("WARM_SCHEDULE must be a JSON array of rules such as {EXAMPLE}, found {found}")]
-    NotAnArray {
-        /// The kind of JSON value found instead.
-        found: &'static str,
-    },
-
-    /// An element of the array is not an object.
-    #[error(
-        "WARM_SCHEDULE rule {rule} must be a JSON object with \"start\", \"end\", \"timezone\" \
-         and \"idle\", found {found}"
-    )]
-    RuleNotAnObject {
-        /// 1-based rule number.
-        rule: usize,
-        /// The kind of JSON value found instead.
-        found: &'static str,
-    },
-
-    /// A rule has a field the schedule does not know.
-    #[error(
-        "WARM_SCHEDULE rule {rule} has an unknown field \"{field}\"; the accepted fields are \
-         \"start\", \"end\", \"timezone\" (optional, default \"UTC\") and \"idle\""
-    )]
-    UnknownField {
-        /// 1-based rule number.
-        rule: usize,
-        /// The unknown field's name.
-        field: String,
-    },
-
-    /// A required field is absent.
-    #[error("WARM_SCHEDULE rule {rule} has no \"{field}\"; it needs {}", .field.accepts())]
-    MissingField {
-        /// 1-based rule number.
-        rule: usize,
-        /// The absent field.
-        field: RuleField,
-    },
-
-    /// A field holds the wrong kind of JSON value.
-    #[error(
-        "WARM_SCHEDULE rule {rule} \"{field}\" must be a string holding {}, found {found}",
-        .field.accepts()
-    )]
-    NotAString {
-        /// 1-based rule number.
-        rule: usize,
-        /// The mistyped field.
-        field: RuleField,
-        /// The kind of JSON value found instead.
-        found: &'static str,
-    },
-
-    /// A cron expression has the wrong number of fields, typically a 6-field one with seconds.
-    #[error(
-        "WARM_SCHEDULE rule {rule} \"{field}\" is \"{value}\", which has {count} fields; \
-         5 fields are expected (minute hour day-of-month month day-of-week), without seconds"
-    )]
-    CronFieldCount {
-        /// 1-based rule number.
-        rule: usize,
-        /// `start` or `end`.
-        field: RuleField,
-        /// The expression as written.
-        value: String,
-        /// How many whitespace-separated fields it has.
-        count: usize,
-    },
-
-    /// The cron parser rejected an expression.
-    #[error(
-        "WARM_SCHEDULE rule {rule} \"{field}\" is \"{value}\", which is not a valid cron \
-         expression: {message}"
-    )]
-    InvalidCron {
-        /// 1-based rule number.
-        rule: usize,
-        /// `start` or `end`.
-        field: RuleField,
-        /// The expression as written.
-        value: String,
-        /// The cron parser's message.
-        message: String,
-    },
-
-    /// A cron expression parses but names a time that never comes, such as 31 February.
-    #[error("WARM_SCHEDULE rule {rule} \"{field}\" is \"{value}\", which never occurs")]
-    CronNeverOccurs {
-        /// 1-based rule number.
-        rule: usize,
-        /// `start` or `end`.
-        field: RuleField,
-        /// The expression as written.
-        value: String,
-    },
-
-    /// `start` and `end` are the same expression: every start would end at once.
-    #[error(
-        "WARM_SCHEDULE rule {rule} has the same \"start\" and \"end\" (\"{value}\"), so it \
-         would never be in force"
-    )]
-    SameStartAndEnd {
-        /// 1-based rule number.
-        rule: usize,
-        /// The expression as written in `start`.
-        value: String,
-    },
-
-    /// The time zone name is not in the IANA database.
-    #[error(
-        "WARM_SCHEDULE rule {rule} \"timezone\" is \"{value}\", which is not an IANA time zone \
-         name such as \"Europe/Paris\" or \"UTC\" (names are case-sensitive)"
-    )]
-    UnknownTimezone {
-        /// 1-based rule number.
-        rule: usize,
-        /// The name as written.
-        value: String,
-    },
-
-    /// `idle` is not a whole, non-negative number.
-    #[error(
-        "WARM_SCHEDULE rule {rule} \"idle\" is {value}; it must be a whole number of idle \
-         runners from 0 to MAX_EXECUTIONS ({max})"
-    )]
-    InvalidIdle {
-        /// 1-based rule number.
-        rule: usize,
-        /// The value as JSON text.
-        value: String,
-        /// The pool's `MAX_EXECUTIONS`.
-        max: u32,
-    },
-
-    /// `idle` is more than the pool may ever run.
-    #[error(
-        "WARM_SCHEDULE rule {rule} \"idle\" is {idle}, above MAX_EXECUTIONS ({max}); a pool \
-         cannot keep more idle runners than it may run executions"
-    )]
-    IdleAboveMax {
-        /// 1-based rule number.
-        rule: usize,
-        /// The requested number of idle runners.
-        idle: u64,
-        /// The pool's `MAX_EXECUTIONS`.
-        max: u32,
-    },
-}
 
 /// Reads the setting's value into rules, or every problem found in it.
 ///
@@ -458,5 +246,251 @@ fn json_kind(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The messages of every problem `value` has, with `MAX_EXECUTIONS` at 10.
+    fn problems(value: &str) -> Vec<String> {
+        match parse_rules(value, 10) {
+            Ok(rules) => panic!("{value} was accepted with {} rule(s)", rules.len()),
+            Err(errors) => errors.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn each_problem_gets_a_message_naming_the_setting_the_rule_and_the_field() {
+        let cases: [(&str, &str, &[&str]); 18] = [
+            (
+                "JSON that does not parse says where",
+                r#"[{"start": "0 8 * * *",}]"#,
+                &[
+                    "WARM_SCHEDULE is not valid JSON",
+                    "line 1, column 24",
+                    "trailing comma",
+                ],
+            ),
+            (
+                "JSON that is not an array says what it found",
+                r#"{"start": "0 8 * * *", "end": "0 18 * * *", "idle": 1}"#,
+                &["WARM_SCHEDULE must be a JSON array", "found an object"],
+            ),
+            (
+                "a rule that is not an object",
+                r#"[3]"#,
+                &[
+                    "WARM_SCHEDULE rule 1 must be a JSON object",
+                    "found a number",
+                ],
+            ),
+            (
+                "an invalid start quotes the cron parser",
+                r#"[{"start": "0 25 * * *", "end": "0 18 * * *", "idle": 1}]"#,
+                &[
+                    "WARM_SCHEDULE rule 1 \"start\"",
+                    "\"0 25 * * *\"",
+                    "Number out of bounds",
+                ],
+            ),
+            (
+                "an invalid end quotes the cron parser",
+                r#"[{"start": "0 8 * * *", "end": "0 18 * * MOON", "idle": 1}]"#,
+                &[
+                    "WARM_SCHEDULE rule 1 \"end\"",
+                    "not a valid cron expression",
+                    "MOON",
+                ],
+            ),
+            (
+                "a 6-field cron with seconds is refused with the expected count",
+                r#"[{"start": "0 0 8 * * *", "end": "0 18 * * *", "idle": 1}]"#,
+                &[
+                    "WARM_SCHEDULE rule 1 \"start\"",
+                    "has 6 fields",
+                    "5 fields are expected",
+                ],
+            ),
+            (
+                "a 4-field cron is refused with the expected count",
+                r#"[{"start": "0 8 * * *", "end": "0 18 * *", "idle": 1}]"#,
+                &[
+                    "WARM_SCHEDULE rule 1 \"end\"",
+                    "has 4 fields",
+                    "5 fields are expected",
+                ],
+            ),
+            (
+                "a cron that never fires",
+                r#"[{"start": "0 8 31 2 *", "end": "0 18 * * *", "idle": 1}]"#,
+                &[
+                    "WARM_SCHEDULE rule 1 \"start\"",
+                    "\"0 8 31 2 *\"",
+                    "never occurs",
+                ],
+            ),
+            (
+                "a start that equals the end",
+                r#"[{"start": "0 8 * * *", "end": " 0 8 * * * ", "idle": 1}]"#,
+                &[
+                    "WARM_SCHEDULE rule 1 has the same \"start\" and \"end\"",
+                    "never be in force",
+                ],
+            ),
+            (
+                "a cron that is not a string",
+                r#"[{"start": 8, "end": "0 18 * * *", "idle": 1}]"#,
+                &[
+                    "WARM_SCHEDULE rule 1 \"start\" must be a string",
+                    "found a number",
+                ],
+            ),
+            (
+                "an unknown time zone names the value",
+                r#"[{"start": "0 8 * * *", "end": "0 18 * * *", "timezone": "Europe/Pariss", "idle": 1}]"#,
+                &[
+                    "WARM_SCHEDULE rule 1 \"timezone\"",
+                    "\"Europe/Pariss\"",
+                    "IANA",
+                ],
+            ),
+            (
+                "a missing idle",
+                r#"[{"start": "0 8 * * *", "end": "0 18 * * *"}]"#,
+                &["WARM_SCHEDULE rule 1 has no \"idle\""],
+            ),
+            (
+                "a negative idle",
+                r#"[{"start": "0 8 * * *", "end": "0 18 * * *", "idle": -1}]"#,
+                &[
+                    "WARM_SCHEDULE rule 1 \"idle\" is -1",
+                    "whole number",
+                    "MAX_EXECUTIONS (10)",
+                ],
+            ),
+            (
+                "a fractional idle",
+                r#"[{"start": "0 8 * * *", "end": "0 18 * * *", "idle": 1.5}]"#,
+                &["WARM_SCHEDULE rule 1 \"idle\" is 1.5", "whole number"],
+            ),
+            (
+                "an idle written as a string",
+                r#"[{"start": "0 8 * * *", "end": "0 18 * * *", "idle": "2"}]"#,
+                &["WARM_SCHEDULE rule 1 \"idle\" is \"2\"", "whole number"],
+            ),
+            (
+                "an idle above MAX_EXECUTIONS names both numbers",
+                r#"[{"start": "0 8 * * *", "end": "0 18 * * *", "idle": 11}]"#,
+                &[
+                    "WARM_SCHEDULE rule 1 \"idle\" is 11",
+                    "above MAX_EXECUTIONS (10)",
+                ],
+            ),
+            (
+                "an idle beyond any u32 is still above MAX_EXECUTIONS",
+                r#"[{"start": "0 8 * * *", "end": "0 18 * * *", "idle": 5000000000}]"#,
+                &["\"idle\" is 5000000000", "above MAX_EXECUTIONS (10)"],
+            ),
+            (
+                "an unknown field such as a mistyped timezone",
+                r#"[{"start": "0 8 * * *", "end": "0 18 * * *", "tz": "Europe/Paris", "idle": 1}]"#,
+                &[
+                    "WARM_SCHEDULE rule 1 has an unknown field \"tz\"",
+                    "\"timezone\"",
+                ],
+            ),
+        ];
+        for (why, value, fragments) in cases {
+            let messages = problems(value);
+            assert_eq!(messages.len(), 1, "{why}: {messages:#?}");
+            for fragment in fragments {
+                assert!(
+                    messages[0].contains(fragment),
+                    "{why}: {:?} lacks {fragment:?}",
+                    messages[0]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_problem_of_every_rule_is_reported_at_once_in_order() {
+        let value = r#"[
+            {"start": "0 8 * * *", "end": "0 18 * * *", "idle": 1},
+            {"start": "0 0 8 * * *", "end": "nope", "timezone": "Mars/Olympus", "idle": -2, "tz": "x"},
+            {"start": "0 8 * * *", "end": "0 18 * * *", "idle": 99}
+        ]"#;
+        let messages = problems(value);
+        let expected_starts = [
+            "WARM_SCHEDULE rule 2 has an unknown field \"tz\"",
+            "WARM_SCHEDULE rule 2 \"start\" is \"0 0 8 * * *\", which has 6 fields",
+            "WARM_SCHEDULE rule 2 \"end\" is \"nope\", which has 1 field;",
+            "WARM_SCHEDULE rule 2 \"timezone\" is \"Mars/Olympus\"",
+            "WARM_SCHEDULE rule 2 \"idle\" is -2",
+            "WARM_SCHEDULE rule 3 \"idle\" is 99, above MAX_EXECUTIONS (10)",
+        ];
+        assert_eq!(messages.len(), expected_starts.len(), "{messages:#?}");
+        for (message, start) in messages.iter().zip(expected_starts) {
+            assert!(
+                message.starts_with(start),
+                "{message:?} should start with {start:?}"
+            );
+        }
+    }
+
+    /// A rule as the tests expect it: start, end, time zone, idle.
+    type Expected = (&'static str, &'static str, &'static str, u32);
+
+    #[test]
+    fn valid_values_give_the_rules_they_describe() {
+        let cases: [(&str, &str, &[Expected]); 6] = [
+            ("an empty value keeps nothing warm", "", &[]),
+            ("a blank value keeps nothing warm", "  \n", &[]),
+            ("an empty array keeps nothing warm", "[]", &[]),
+            (
+                "the time zone defaults to UTC",
+                r#"[{"start": "0 8 * * 1-5", "end": "0 18 * * 1-5", "idle": 2}]"#,
+                &[("0 8 * * 1-5", "0 18 * * 1-5", "UTC", 2)],
+            ),
+            (
+                "idle may be zero or MAX_EXECUTIONS, and cron text is trimmed",
+                r#"[{"start": " 0 8 * * * ", "end": "0 18 * * *", "timezone": "America/New_York", "idle": 10},
+                    {"start": "@daily", "end": "0 6 * * *", "timezone": "Europe/Paris", "idle": 0}]"#,
+                &[
+                    ("0 8 * * *", "0 18 * * *", "America/New_York", 10),
+                    ("@daily", "0 6 * * *", "Europe/Paris", 0),
+                ],
+            ),
+            (
+                "weekday names and ranges are cron as usual",
+                r#"[{"start": "0 18 * * FRI", "end": "0 8 * * MON", "timezone": "Europe/Paris", "idle": 1}]"#,
+                &[("0 18 * * FRI", "0 8 * * MON", "Europe/Paris", 1)],
+            ),
+        ];
+        for (why, value, expected) in cases {
+            let rules = parse_rules(value, 10).unwrap_or_else(|e| panic!("{why}: {e:#?}"));
+            let got: Vec<(String, String, String, u32)> = rules
+                .iter()
+                .map(|r| {
+                    (
+                        r.start_text.clone(),
+                        r.end_text.clone(),
+                        r.zone.name().to_owned(),
+                        r.idle,
+                    )
+                })
+                .collect();
+            let expected: Vec<(String, String, String, u32)> = expected
+                .iter()
+                .map(|(s, e, z, i)| (s.to_string(), e.to_string(), z.to_string(), *i))
+                .collect();
+            assert_eq!(got, expected, "{why}");
+            assert!(
+                rules.iter().enumerate().all(|(i, r)| r.index == i + 1),
+                "{why}"
+            );
+        }
     }
 }
