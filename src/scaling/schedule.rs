@@ -19,6 +19,8 @@ mod occurrence;
 mod parse;
 mod render;
 mod rule;
+#[cfg(test)]
+mod tests;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
