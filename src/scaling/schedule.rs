@@ -141,8 +141,18 @@ impl WarmSchedule {
 /// A transition and what caused it, for the CLI table.
 struct Change {
     transition: Transition,
-    /// The rules that came into force (`true`) or stopped (`false`) at that instant.
-    flips: Vec<(RuleSummary, bool)>,
+    /// The rules that came into force or stopped at that instant.
+    flips: Vec<Flip>,
+}
+
+/// One rule coming into force or stopping.
+struct Flip {
+    /// The rule's 1-based number.
+    rule: usize,
+    /// The zone it is read in.
+    zone: chrono_tz::Tz,
+    /// `true` when it came into force, `false` when it stopped.
+    started: bool,
 }
 
 /// A walk forward in time over the rules' window edges.
@@ -200,7 +210,11 @@ impl<'a> Timeline<'a> {
                     self.in_force[position] = !self.in_force[position];
                     self.next_flip[position] =
                         rule.next_flip(at, self.in_force[position], self.horizon);
-                    flips.push((rule.summary(), self.in_force[position]));
+                    flips.push(Flip {
+                        rule: rule.index,
+                        zone: rule.zone,
+                        started: self.in_force[position],
+                    });
                 }
             }
 
