@@ -56,8 +56,12 @@ impl WallClockCron {
 
     /// The first firing at or after `instant`.
     pub(super) fn next_at_or_after(&self, instant: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        // Firings fall on whole seconds, so a nanosecond earlier excludes nothing else.
-        self.next_after(instant - TimeDelta::nanoseconds(1))
+        // Firings fall on whole seconds, so a nanosecond earlier excludes nothing else. At the
+        // very start of chrono's range there is no earlier instant, and nothing fires there.
+        let just_before = instant
+            .checked_sub_signed(TimeDelta::nanoseconds(1))
+            .unwrap_or(instant);
+        self.next_after(just_before)
     }
 
     /// The last firing at or before `instant`, or `None` when the pattern never fired (croner
@@ -70,7 +74,7 @@ impl WallClockCron {
         // already been fired (on the first pass), so the backward search must start from the end
         // of the repeated range: the reading plus the length of the repeat.
         if let LocalResult::Ambiguous(first, second) = self.zone.from_local_datetime(&reading) {
-            wall += second.signed_duration_since(first);
+            wall = wall.checked_add_signed(second.signed_duration_since(first))?;
         }
 
         let mut inclusive = true;
