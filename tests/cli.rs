@@ -202,3 +202,52 @@ async fn serve_answers_the_host_and_stops_on_sigterm() {
         "{stdout}"
     );
 }
+
+#[tokio::test]
+async fn schedule_lists_the_next_changes_from_warm_schedule_alone() {
+    let mut vars = std::collections::BTreeMap::new();
+    vars.insert(
+        "WARM_SCHEDULE".to_owned(),
+        r#"[{"start": "0 8 * * 1-5", "end": "0 18 * * 1-5", "timezone": "Europe/Paris", "idle": 2}]"#.to_owned(),
+    );
+    // Friday before the spring change: 08:00 Paris is 07:00 UTC, the Monday after 06:00 UTC.
+    let output = command(
+        &vars,
+        &["schedule", "--from", "2026-03-27T00:00:00Z", "--count", "3"],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("Warm minimum at 2026-03-27 00:00 UTC: 0 idle"),
+        "{stdout}"
+    );
+    assert!(
+        lines[2].starts_with("2026-03-27 07:00  2026-03-27 08:00 CET Europe/Paris"),
+        "{stdout}"
+    );
+    assert!(
+        lines[3].starts_with("2026-03-27 17:00  2026-03-27 18:00 CET Europe/Paris"),
+        "{stdout}"
+    );
+    assert!(
+        lines[4].starts_with("2026-03-30 06:00  2026-03-30 08:00 CEST Europe/Paris"),
+        "{stdout}"
+    );
+
+    vars.insert(
+        "WARM_SCHEDULE".to_owned(),
+        r#"[{"start": "0 8 * *", "end": "0 18 * * 1-5", "idle": 2}]"#.to_owned(),
+    );
+    let invalid = command(&vars, &["schedule"]).output().await.unwrap();
+    assert_eq!(invalid.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&invalid.stderr).contains("WARM_SCHEDULE rule 1 \"start\""));
+}

@@ -2,6 +2,7 @@
 //! schedule, and the plan. Everything here is pure: no I/O, time passed in.
 
 pub mod classify;
+pub mod drain;
 pub mod matching;
 pub mod plan;
 pub mod schedule;
