@@ -12,6 +12,7 @@ use tracing_subscriber::EnvFilter;
 use crate::clock::SystemClock;
 use crate::host;
 use crate::reconcile::{Scaler, TickOptions};
+use crate::scaling::schedule::{WarmSchedule, render_transitions};
 use crate::settings::{AzureCredential, GithubAuth, Loaded, Settings, SettingsErrors};
 
 /// Exit code: the tick observed what it needed / the settings are valid.
@@ -43,6 +44,16 @@ pub enum Command {
     },
     /// Validate the settings and print what is in force.
     Check,
+    /// Print the warm schedule's next changes (local time and UTC, the idle runners in force).
+    /// Needs only WARM_SCHEDULE (and MAX_EXECUTIONS when idle counts exceed its default, 10).
+    Schedule {
+        /// How many changes to list.
+        #[arg(long, default_value_t = 10)]
+        count: usize,
+        /// List from this instant (RFC 3339, e.g. 2026-03-27T00:00:00Z) instead of now.
+        #[arg(long)]
+        from: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 /// Runs a command and returns the process exit code.
@@ -60,6 +71,7 @@ pub async fn run(cli: Cli) -> u8 {
             init_tracing(LogTarget::Stderr, "text");
             check()
         }
+        Command::Schedule { count, from } => schedule(count, from.unwrap_or_else(chrono::Utc::now)),
     }
 }
 
@@ -183,8 +195,49 @@ fn check() -> u8 {
         "  max executions    {} ({} starts per tick)",
         settings.pool.max_executions, settings.pool.max_starts_per_tick
     );
+    let rules = settings.warm.rules();
+    if rules.is_empty() {
+        println!("  warm runners      none");
+    } else {
+        for rule in rules {
+            println!(
+                "  warm rule {}       {} idle from `{}` to `{}` ({})",
+                rule.index, rule.idle, rule.start, rule.end, rule.timezone
+            );
+        }
+    }
     println!("  dry run           {}", settings.dry_run);
     EXIT_OK
+}
+
+fn schedule(count: usize, from: chrono::DateTime<chrono::Utc>) -> u8 {
+    let raw = std::env::var("WARM_SCHEDULE").unwrap_or_default();
+    let max_executions = match std::env::var("MAX_EXECUTIONS") {
+        Ok(value) => match value.trim().parse::<u32>() {
+            Ok(max) => max,
+            Err(_) => {
+                eprintln!("MAX_EXECUTIONS: `{value}` is not a whole number");
+                return EXIT_INVALID;
+            }
+        },
+        Err(_) => 10,
+    };
+    if raw.trim().is_empty() {
+        println!("WARM_SCHEDULE is not set: no idle runners are kept warm.");
+        return EXIT_OK;
+    }
+    match WarmSchedule::parse(&raw, max_executions) {
+        Ok(schedule) => {
+            print!("{}", render_transitions(&schedule, from, count));
+            EXIT_OK
+        }
+        Err(errors) => {
+            for error in errors {
+                eprintln!("{error}");
+            }
+            EXIT_INVALID
+        }
+    }
 }
 
 /// Where invalid settings are reported.

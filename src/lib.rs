@@ -10,6 +10,7 @@ pub mod github;
 pub mod host;
 pub mod http;
 pub mod reconcile;
+pub mod refresh;
 pub mod sandbox;
 pub mod scaling;
 pub mod settings;

@@ -10,10 +10,8 @@ use tokio::sync::Mutex;
 
 use super::error::AzureError;
 use crate::clock::Clock;
+use crate::refresh::refresh_instant;
 use crate::settings::{AzureCredential, Secret};
-
-/// Refresh this long before expiry.
-const REFRESH_MARGIN: Duration = Duration::minutes(5);
 
 /// The managed identity protocol version of App Service and Functions.
 const MSI_API_VERSION: &str = "2019-08-01";
@@ -22,6 +20,12 @@ const MSI_API_VERSION: &str = "2019-08-01";
 struct ArmToken {
     token: Secret,
     expires_at: DateTime<Utc>,
+}
+
+/// A cached token and the instant to replace it.
+struct Cached {
+    token: Secret,
+    refresh_at: DateTime<Utc>,
 }
 
 /// The identity endpoint's answer. `expires_on` is epoch seconds *as a string* there; numbers
@@ -67,7 +71,7 @@ pub struct ArmCredential {
     kind: AzureCredential,
     audience: String,
     clock: Arc<dyn Clock>,
-    cache: Mutex<Option<ArmToken>>,
+    cache: Mutex<Option<Cached>>,
     calls: AtomicU64,
 }
 
@@ -94,20 +98,19 @@ impl ArmCredential {
         self.calls.load(Ordering::Relaxed)
     }
 
-    /// A token valid for at least the refresh margin.
+    /// A cached token, or a new one when the cached one is due for refresh.
     pub async fn token(&self) -> Result<Secret, AzureError> {
         let mut cache = self.cache.lock().await;
         let now = self.clock.now();
-        if let Some(token) = cache
-            .as_ref()
-            .filter(|t| t.expires_at - now > REFRESH_MARGIN)
-        {
-            return Ok(token.token.clone());
+        if let Some(cached) = cache.as_ref().filter(|c| now < c.refresh_at) {
+            return Ok(cached.token.clone());
         }
         let token = self.fetch(now).await?;
-        let secret = token.token.clone();
-        *cache = Some(token);
-        Ok(secret)
+        *cache = Some(Cached {
+            token: token.token.clone(),
+            refresh_at: refresh_instant(now, token.expires_at),
+        });
+        Ok(token.token)
     }
 
     /// Forgets `rejected` if it is still cached, so the next call fetches a new token.

@@ -11,10 +11,8 @@ use jsonwebtoken::{Algorithm, Header};
 use serde::Serialize;
 use tokio::sync::Mutex;
 
+use crate::refresh::refresh_instant;
 use crate::settings::{AppKey, Secret};
-
-/// Refresh this long before the token expires, so no call is made with a token about to lapse.
-pub const REFRESH_MARGIN: Duration = Duration::minutes(5);
 
 /// Claims of a GitHub App JWT.
 #[derive(Serialize)]
@@ -46,25 +44,24 @@ pub fn app_jwt(app_id: &str, key: &AppKey, now: DateTime<Utc>) -> Result<Secret,
         .map_err(|e| format!("could not sign the GitHub App JWT: {e}"))
 }
 
-/// A cached installation token.
+/// A minted installation token.
 #[derive(Clone)]
 pub struct InstallationToken {
     pub token: Secret,
     pub expires_at: DateTime<Utc>,
 }
 
-impl InstallationToken {
-    /// Whether the token is still good for at least [`REFRESH_MARGIN`].
-    pub fn is_fresh(&self, now: DateTime<Utc>) -> bool {
-        self.expires_at - now > REFRESH_MARGIN
-    }
+/// A cached token and the instant to replace it.
+struct Cached {
+    token: Secret,
+    refresh_at: DateTime<Utc>,
 }
 
 /// The installation token cache. The mutex is held across a refresh: that is what makes one
 /// refresh at a time.
 #[derive(Default)]
 pub struct TokenCache {
-    slot: Mutex<Option<InstallationToken>>,
+    slot: Mutex<Option<Cached>>,
     minted: AtomicU64,
 }
 
@@ -76,21 +73,23 @@ impl TokenCache {
         Fut: std::future::Future<Output = Result<InstallationToken, E>>,
     {
         let mut slot = self.slot.lock().await;
-        if let Some(token) = slot.as_ref().filter(|t| t.is_fresh(now)) {
-            return Ok(token.token.clone());
+        if let Some(cached) = slot.as_ref().filter(|c| now < c.refresh_at) {
+            return Ok(cached.token.clone());
         }
         let token = mint().await?;
         self.minted.fetch_add(1, Ordering::Relaxed);
-        let secret = token.token.clone();
-        *slot = Some(token);
-        Ok(secret)
+        *slot = Some(Cached {
+            token: token.token.clone(),
+            refresh_at: refresh_instant(now, token.expires_at),
+        });
+        Ok(token.token)
     }
 
     /// Forgets `rejected` if it is still the cached token. Comparing first means that when
     /// several calls fail with the same token at once, only the first drop triggers a refresh.
     pub async fn invalidate(&self, rejected: &Secret) {
         let mut slot = self.slot.lock().await;
-        if slot.as_ref().is_some_and(|t| &t.token == rejected) {
+        if slot.as_ref().is_some_and(|c| &c.token == rejected) {
             *slot = None;
         }
     }

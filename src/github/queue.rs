@@ -43,6 +43,8 @@ pub struct RunnerJob {
     pub runner_name: String,
     pub job_id: u64,
     pub in_progress: bool,
+    /// When a completed job completed.
+    pub completed_at: Option<DateTime<Utc>>,
 }
 
 /// A read that failed, for the report.
@@ -208,6 +210,7 @@ fn collect_jobs(
                         runner_name,
                         job_id: job.id,
                         in_progress: status == "in_progress",
+                        completed_at: job.completed_at,
                     });
                 }
             }
@@ -230,6 +233,7 @@ mod tests {
             runner_name: runner.map(str::to_owned),
             created_at: Some(created),
             started_at: None,
+            completed_at: None,
         }
     }
 
@@ -255,12 +259,14 @@ mod tests {
                 RunnerJob {
                     runner_name: "pool-abc".into(),
                     job_id: 4,
-                    in_progress: true
+                    in_progress: true,
+                    completed_at: None,
                 },
                 RunnerJob {
                     runner_name: "pool-def".into(),
                     job_id: 5,
-                    in_progress: false
+                    in_progress: false,
+                    completed_at: None,
                 },
             ]
         );

@@ -65,6 +65,7 @@ pub struct WorkflowJob {
     pub runner_name: Option<String>,
     pub created_at: Option<DateTime<Utc>>,
     pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
 }
 
 /// `GET /orgs/{org}/actions/runners` (and the repository variant).

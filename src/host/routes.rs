@@ -64,12 +64,9 @@ async fn invoke(
         .to_owned();
     let span = tracing::info_span!("invocation", function = %function, invocation = %invocation);
     async move {
-        let request: InvocationRequest = match serde_json::from_slice(&body) {
+        let request = match parse_invocation(&body) {
             Ok(request) => request,
-            Err(e) => {
-                let message = format!("the invocation body is not a host payload: {e}");
-                return bad_payload(&function, message);
-            }
+            Err(message) => return bad_payload(&function, message),
         };
         match function.as_str() {
             TIMER_FUNCTION => timer(scaler, request).await,
@@ -86,6 +83,17 @@ async fn invoke(
     }
     .instrument(span)
     .await
+}
+
+/// The host always sends a JSON object; serde alone would also take `[]` for a struct.
+fn parse_invocation(body: &[u8]) -> Result<InvocationRequest, String> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| format!("the invocation body is not a host payload: {e}"))?;
+    if !value.is_object() {
+        return Err("the invocation body is not a host payload: not a JSON object".into());
+    }
+    serde_json::from_value(value)
+        .map_err(|e| format!("the invocation body is not a host payload: {e}"))
 }
 
 async fn timer(scaler: Arc<Scaler>, request: InvocationRequest) -> Response {

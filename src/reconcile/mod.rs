@@ -2,7 +2,9 @@
 
 mod act;
 mod ledger;
+mod memory;
 pub mod report;
+pub mod stop;
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -17,29 +19,24 @@ use crate::github::GithubClient;
 use crate::github::queue::{self, QueueObservation, ReadFailure};
 use crate::github::runners::{self, Runner, Target};
 use crate::scaling::classify::{self, ClassifiedExecution, Evidence};
+use crate::scaling::drain::{self, DrainInput};
 use crate::scaling::matching::PoolLabels;
 use crate::scaling::plan::{self, DemandJob, PlanInput};
 use crate::settings::{RunnerScope, Settings};
 
 use act::Starter;
-use ledger::Ledger;
+use memory::Memory;
 use report::{
-    AzureReport, CapReport, DemandReport, ExecutionLine, ExecutionsReport, GithubReport, LISTED,
-    TickReport, UnmatchedJob, UnmatchedReport,
+    AzureReport, CapReport, DemandReport, DrainReport, ExecutionLine, ExecutionsReport,
+    GithubReport, LISTED, TickReport, UnmatchedJob, UnmatchedReport,
 };
+use stop::StopResult;
 
 /// How a tick was asked to run.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TickOptions {
     /// Plan without registering runners or starting executions.
     pub dry_run: bool,
-}
-
-/// State carried from one tick to the next. Held under the tick lock, which is also what keeps
-/// ticks from overlapping.
-#[derive(Default)]
-struct Memory {
-    ledger: Ledger,
 }
 
 /// The scaler: settings, clients, and the tick lock.
@@ -104,54 +101,70 @@ impl Scaler {
         let github_before = self.github.counts();
         let arm_before = self.jobs.counts();
 
+        // Observe.
         let observation = self.observe(&mut memory).await;
         let (demand, unmatched) = self.demand(&observation.queue);
         let executions = self.classify(&observation);
-        let warm_minimum = 0;
+        let mut failed_reads = observation.queue.failures.clone();
+        failed_reads.extend(observation.other_failures.iter().cloned());
+        let reads_complete = failed_reads.is_empty();
+        if reads_complete {
+            memory.observe_executions(&executions, now);
+            memory.observe_orphans(
+                observation.runners.as_deref().unwrap_or_default(),
+                &executions,
+                now,
+            );
+        } else {
+            memory.forget_observations();
+        }
 
+        // Plan.
+        let warm = self.settings.warm.at(now);
+        let warm_target = (self.settings.github.scope == RunnerScope::Org).then_some(Target::Org);
+        let pool = &self.settings.pool;
         let start_plan = plan::plan_starts(&PlanInput {
             demand: &demand,
             executions: &executions,
-            warm_minimum,
-            max_executions: self.settings.pool.max_executions,
-            max_starts_per_tick: self.settings.pool.max_starts_per_tick,
+            warm_minimum: warm.idle,
+            max_executions: pool.max_executions,
+            max_starts_per_tick: pool.max_starts_per_tick,
             executions_observed: observation.executions.is_some(),
-            warm_target: (self.settings.github.scope == RunnerScope::Org).then_some(Target::Org),
+            warm_target: warm_target.clone(),
+        });
+        let orphans = memory.orphan_list();
+        let drain_plan = drain::plan_drain(&DrainInput {
+            executions: &executions,
+            seen: &memory.seen,
+            demand: &demand,
+            warm_minimum: warm.idle,
+            warm_target,
+            orphans: &orphans,
+            reads_complete,
+            now,
+            boot_grace: pool.boot_grace,
+            finished_grace: pool.finished_grace,
+            max_stops_per_tick: pool.max_stops_per_tick,
         });
 
-        let outcome = if dry_run {
-            act::Outcome::default()
+        // Act.
+        let (outcome, stops, orphans_removed) = if dry_run {
+            (act::Outcome::default(), Vec::new(), Vec::new())
         } else {
-            let starter = Starter {
-                github: &self.github,
-                jobs: &self.jobs,
-                pool: &self.settings.pool,
-                registered_labels: self.labels.registered(),
-                container: self.settings.azure.container_name.as_deref(),
-            };
-            starter
-                .start_all(
-                    &start_plan.starts,
-                    || self.runner_name(),
-                    |s, at| {
-                        memory.ledger.record(
-                            s.execution.clone(),
-                            s.runner.clone(),
-                            s.target.clone(),
-                            at,
-                        )
-                    },
-                    now,
-                )
-                .await
+            let outcome = self.start(&start_plan.starts, &mut memory, now).await;
+            let stops = stop::stop_all(&self.github, &self.jobs, &drain_plan.stops).await;
+            let orphans_removed = stop::remove_orphans(&self.github, &drain_plan.orphans).await;
+            for stopped in stops.iter().filter(|s| s.result == StopResult::Stopped) {
+                memory.seen.remove(&stopped.execution);
+            }
+            (outcome, stops, orphans_removed)
         };
         self.github.end_tick();
 
+        // Report.
         let github_after = self.github.counts();
-        let mut failed_reads = observation.queue.failures.clone();
-        failed_reads.extend(observation.other_failures.iter().cloned());
         let report = TickReport {
-            ok: failed_reads.is_empty(),
+            ok: reads_complete,
             dry_run,
             at: now,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -172,12 +185,19 @@ impl Scaler {
                 list: executions.iter().map(ExecutionLine::from).collect(),
             },
             cap: CapReport {
-                max_executions: self.settings.pool.max_executions,
-                max_starts_per_tick: self.settings.pool.max_starts_per_tick,
+                max_executions: pool.max_executions,
+                max_starts_per_tick: pool.max_starts_per_tick,
+                max_stops_per_tick: pool.max_stops_per_tick,
             },
+            warm,
             plan: start_plan,
             started: outcome.started,
             start_failures: outcome.failures,
+            drain: DrainReport {
+                plan: drain_plan,
+                stops,
+                orphans_removed,
+            },
             failed_reads,
             github: GithubReport {
                 calls: github_after.calls - github_before.calls,
@@ -191,6 +211,37 @@ impl Scaler {
         };
         report.emit();
         report
+    }
+
+    /// Starts the planned executions, remembering each start until ARM lists it.
+    async fn start(
+        &self,
+        starts: &[Target],
+        memory: &mut Memory,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> act::Outcome {
+        let starter = Starter {
+            github: &self.github,
+            jobs: &self.jobs,
+            pool: &self.settings.pool,
+            registered_labels: self.labels.registered(),
+            container: self.settings.azure.container_name.as_deref(),
+        };
+        starter
+            .start_all(
+                starts,
+                || self.runner_name(),
+                |s, at| {
+                    memory.ledger.record(
+                        s.execution.clone(),
+                        s.runner.clone(),
+                        s.target.clone(),
+                        at,
+                    )
+                },
+                now,
+            )
+            .await
     }
 
     /// Reads the queue, the pool's runners and the executions, concurrently where it can.

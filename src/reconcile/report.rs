@@ -7,12 +7,15 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::stop::{OrphanOutcome, StopOutcome, StopResult};
 use crate::github::Target;
 use crate::github::queue::ReadFailure;
 use crate::github::rate::RateLimit;
 use crate::scaling::classify::{ClassifiedExecution, ExecutionClass};
+use crate::scaling::drain::DrainPlan;
 use crate::scaling::matching::Mismatch;
 use crate::scaling::plan::StartPlan;
+use crate::scaling::schedule::WarmState;
 
 /// How many job ids and unmatched jobs the report lists (counts are always complete).
 pub const LISTED: usize = 10;
@@ -33,9 +36,12 @@ pub struct TickReport {
     pub stale_jobs: usize,
     pub executions: ExecutionsReport,
     pub cap: CapReport,
+    /// The warm minimum in force, the rule that sets it and the next change.
+    pub warm: WarmState,
     pub plan: StartPlan,
     pub started: Vec<StartedExecution>,
     pub start_failures: Vec<StartFailure>,
+    pub drain: DrainReport,
     pub failed_reads: Vec<ReadFailure>,
     pub github: GithubReport,
     pub azure: AzureReport,
@@ -99,6 +105,15 @@ impl From<&ClassifiedExecution> for ExecutionLine {
 pub struct CapReport {
     pub max_executions: u32,
     pub max_starts_per_tick: u32,
+    pub max_stops_per_tick: u32,
+}
+
+/// Scale-down: what was planned and what happened.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrainReport {
+    pub plan: DrainPlan,
+    pub stops: Vec<StopOutcome>,
+    pub orphans_removed: Vec<OrphanOutcome>,
 }
 
 /// An execution started by this tick.
@@ -162,6 +177,33 @@ impl TickReport {
         if let Some(limit) = self.plan.limited_by {
             line.push_str(&format!(", limited by {}", serde_plain(&limit)));
         }
+        if self.warm.idle > 0 || self.warm.rule.is_some() {
+            let rule = self
+                .warm
+                .rule
+                .as_ref()
+                .map_or(String::new(), |r| format!(" (rule {})", r.index));
+            line.push_str(&format!("; warm {}{rule}", self.warm.idle));
+        }
+        let stopped = self.stopped();
+        if !self.drain.plan.stops.is_empty() || !self.drain.orphans_removed.is_empty() {
+            line.push_str(&format!(
+                "; {} {} of {} planned stops",
+                if self.dry_run { "would do" } else { "did" },
+                if self.dry_run {
+                    self.drain.plan.stops.len()
+                } else {
+                    stopped
+                },
+                self.drain.plan.stops.len()
+            ));
+            if !self.drain.orphans_removed.is_empty() {
+                line.push_str(&format!(
+                    ", {} orphan registrations removed",
+                    self.drain.orphans_removed.len()
+                ));
+            }
+        }
         line.push_str(&format!(
             "; github {} calls ({} not modified, {} left); {} ms",
             self.github.calls,
@@ -182,6 +224,15 @@ impl TickReport {
         line
     }
 
+    /// Executions this tick stopped.
+    pub fn stopped(&self) -> usize {
+        self.drain
+            .stops
+            .iter()
+            .filter(|s| s.result == StopResult::Stopped)
+            .count()
+    }
+
     /// The report as a log line per problem, after the summary: what the host shows for the
     /// invocation.
     pub fn log_lines(&self) -> Vec<String> {
@@ -196,6 +247,15 @@ impl TickReport {
                 .iter()
                 .map(|f| format!("start failed for runner {}: {}", f.runner, f.error)),
         );
+        lines.extend(self.drain.stops.iter().map(|s| {
+            format!(
+                "stop {} ({:?}, runner {}): {:?}",
+                s.execution,
+                s.reason,
+                s.runner.as_deref().unwrap_or("-"),
+                s.result
+            )
+        }));
         lines.extend(self.warnings.iter().map(|w| format!("warning: {w}")));
         lines
     }
@@ -223,12 +283,18 @@ impl TickReport {
             lost = class(ExecutionClass::Lost),
             foreign = class(ExecutionClass::Foreign),
             warm_minimum = self.plan.warm_minimum,
+            warm_rule = self.warm.rule.as_ref().map(|r| r.index),
+            warm_next_change = self.warm.next_change.as_ref().map(|t| t.at.to_rfc3339()),
             max_executions = self.cap.max_executions,
             wanted = self.plan.wanted,
             planned = self.plan.starts.len(),
             limited_by = self.plan.limited_by.map(|l| serde_plain(&l)),
             started = ?started,
             start_failures = self.start_failures.len(),
+            surplus = self.drain.plan.surplus,
+            planned_stops = self.drain.plan.stops.len(),
+            stopped = self.stopped(),
+            orphans_removed = self.drain.orphans_removed.len(),
             failed_reads = ?self.failed_reads.iter().map(|f| f.read.as_str()).collect::<Vec<_>>(),
             github_calls = self.github.calls,
             github_not_modified = self.github.not_modified,

@@ -53,6 +53,8 @@ pub struct ClassifiedExecution {
     /// Its runner's registration id, when registered.
     pub runner_id: Option<u64>,
     pub start_time: Option<DateTime<Utc>>,
+    /// When its runner's job completed (finished executions).
+    pub finished_at: Option<DateTime<Utc>>,
 }
 
 /// What classification needs besides the executions.
@@ -75,11 +77,14 @@ pub fn classify(executions: &[Execution], evidence: &Evidence) -> Vec<Classified
         .iter()
         .map(|r| (r.name.as_str(), r))
         .collect();
-    let mut jobs: HashMap<&str, bool> = HashMap::new();
+    let mut jobs: HashMap<&str, &RunnerJob> = HashMap::new();
     for job in evidence.runner_jobs {
         // A runner can show up on a completed job and an in-progress one (a reused name);
         // in progress wins.
-        *jobs.entry(job.runner_name.as_str()).or_default() |= job.in_progress;
+        let entry = jobs.entry(job.runner_name.as_str()).or_insert(job);
+        if job.in_progress {
+            *entry = job;
+        }
     }
     let ours = format!("{}-", evidence.prefix);
 
@@ -105,6 +110,10 @@ pub fn classify(executions: &[Execution], evidence: &Evidence) -> Vec<Classified
                     .or_else(|| execution.repository.clone().map(Target::Repo)),
                 runner_id: runner.map(|r| r.id),
                 start_time: execution.start_time,
+                finished_at: runner_name
+                    .and_then(|n| jobs.get(n))
+                    .filter(|_| class == ExecutionClass::Finished)
+                    .and_then(|job| job.completed_at),
             }
         })
         .collect()
@@ -113,11 +122,12 @@ pub fn classify(executions: &[Execution], evidence: &Evidence) -> Vec<Classified
 fn class_of(
     name: &str,
     runner: Option<&Runner>,
-    jobs: &HashMap<&str, bool>,
+    jobs: &HashMap<&str, &RunnerJob>,
     execution: &Execution,
     evidence: &Evidence,
 ) -> ExecutionClass {
-    match (jobs.get(name), runner) {
+    let job_in_progress = jobs.get(name).map(|job| job.in_progress);
+    match (job_in_progress, runner) {
         (Some(true), _) => return ExecutionClass::Busy,
         (_, Some(r)) if r.online && r.busy => return ExecutionClass::Busy,
         (Some(false), _) => return ExecutionClass::Finished,
@@ -174,6 +184,7 @@ mod tests {
             runner_name: runner.into(),
             job_id: 1,
             in_progress,
+            completed_at: None,
         }
     }
 

@@ -170,6 +170,7 @@ mod tests {
                     target: Some(Target::Org),
                     runner_id: None,
                     start_time: None,
+                    finished_at: None,
                 });
             }
         }

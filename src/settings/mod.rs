@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 use chrono::Duration;
 use url::Url;
 
+use crate::scaling::schedule::WarmSchedule;
+
 pub use catalog::{SETTINGS, SettingInfo};
 pub use github_key::AppKey;
 pub use reader::{SettingError, SettingsErrors};
@@ -31,6 +33,8 @@ pub struct Settings {
     pub pool: PoolSettings,
     /// The Container Apps job and how to authenticate to ARM.
     pub azure: AzureSettings,
+    /// Idle runners to keep ready, by time of day (`WARM_SCHEDULE`).
+    pub warm: WarmSchedule,
     /// Plan every tick without acting (`DRY_RUN`).
     pub dry_run: bool,
 }
@@ -182,6 +186,11 @@ impl Settings {
         let github = read_github(&mut r);
         let azure = read_azure(&mut r);
         let pool = read_pool(&mut r, azure.as_ref().map(|a| a.job_name.as_str()));
+        let warm = read_warm(
+            &mut r,
+            pool.as_ref().map_or(u32::MAX, |p| p.max_executions),
+            github.as_ref().map(|g| g.scope),
+        );
         let dry_run = r.flag("DRY_RUN", false);
 
         r.finish()?;
@@ -194,6 +203,7 @@ impl Settings {
             github,
             pool,
             azure,
+            warm,
             dry_run,
         };
         let warnings = warnings(vars, &settings);
@@ -411,6 +421,32 @@ fn read_pool(r: &mut Reader, job_name: Option<&str>) -> Option<PoolSettings> {
         max_stops_per_tick,
         finished_grace: Duration::seconds(finished_grace),
     })
+}
+
+/// The warm schedule; its own parser reports each rule's problems.
+fn read_warm(r: &mut Reader, max_executions: u32, scope: Option<RunnerScope>) -> WarmSchedule {
+    let Some(raw) = r.get("WARM_SCHEDULE") else {
+        return WarmSchedule::none();
+    };
+    match WarmSchedule::parse(&raw, max_executions) {
+        Ok(schedule) if !schedule.is_empty() && scope == Some(RunnerScope::Repo) => {
+            r.error(
+                "WARM_SCHEDULE",
+                "needs GITHUB_RUNNER_SCOPE=org: a repository-scoped runner serves one \
+                 repository, so there is no single place to keep runners warm",
+            );
+            WarmSchedule::none()
+        }
+        Ok(schedule) => schedule,
+        Err(errors) => {
+            for error in errors {
+                let message = error.to_string();
+                let problem = message.strip_prefix("WARM_SCHEDULE ").unwrap_or(&message);
+                r.error("WARM_SCHEDULE", problem.to_owned());
+            }
+            WarmSchedule::none()
+        }
+    }
 }
 
 /// Labels compare case-insensitively on GitHub, so they are kept lowercase and deduplicated.

@@ -256,3 +256,37 @@ fn repositories_of_another_owner_and_bad_names_are_rejected() {
         errors[1]
     );
 }
+
+#[test]
+fn a_warm_schedule_is_read_and_its_problems_name_the_rule_and_field() {
+    let rule = r#"[{"start": "0 8 * * 1-5", "end": "0 18 * * 1-5", "timezone": "Europe/Paris", "idle": 2}]"#;
+    let loaded = Settings::from_vars(&vars(&[("WARM_SCHEDULE", rule)])).unwrap();
+    assert_eq!(loaded.settings.warm.rules().len(), 1);
+
+    let errors = errors(&[(
+        "WARM_SCHEDULE",
+        r#"[{"start": "0 8 * *", "end": "0 18 * * 1-5", "timezone": "Europe/Pari", "idle": 20}]"#,
+    )]);
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.starts_with("WARM_SCHEDULE: rule 1")),
+        "{errors:#?}"
+    );
+    let all = errors.join("\n");
+    assert!(all.contains("start"), "{all}");
+    assert!(all.contains("Europe/Pari"), "{all}");
+    assert!(
+        all.contains("20") && all.contains("MAX_EXECUTIONS"),
+        "{all}"
+    );
+
+    let repo_scope = self::errors(&[("WARM_SCHEDULE", rule), ("GITHUB_RUNNER_SCOPE", "repo")]);
+    assert_eq!(repo_scope.len(), 1);
+    assert!(
+        repo_scope[0].contains("needs GITHUB_RUNNER_SCOPE=org"),
+        "{}",
+        repo_scope[0]
+    );
+}
