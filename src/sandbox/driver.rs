@@ -76,8 +76,12 @@ pub async fn simulate(
         emulator.url(),
         keys.private_pem(),
     );
-    let loaded = Settings::from_vars(&vars)
-        .map_err(|e| anyhow::anyhow!("the sandbox built invalid scaler settings:\n{e}"))?;
+    let loaded = Settings::from_vars(&vars).map_err(|e| {
+        anyhow::anyhow!(
+            "the scaler refused the settings made from the sandbox's options (--labels, \
+             --warm-schedule, --max-executions, --max-starts-per-tick):\n{e}"
+        )
+    })?;
     let scaler = Arc::new(Scaler::new(
         loaded.settings,
         Arc::new(clock.clone()),

@@ -44,7 +44,7 @@ pub struct SandboxOptions {
     pub max_starts_per_tick: Option<u32>,
 
     /// The pool's labels, the scaler's RUNNER_LABELS (comma-separated).
-    #[arg(long, default_value = "self-hosted,linux,x64")]
+    #[arg(long, default_value = "self-hosted,linux,x64", value_parser = parse_labels)]
     pub labels: String,
 
     /// Passed to the scaler as WARM_SCHEDULE, unchanged.
@@ -87,6 +87,15 @@ impl SandboxOptions {
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
             .collect()
+    }
+}
+
+/// Accepts a comma-separated list with at least one label.
+pub fn parse_labels(text: &str) -> Result<String, String> {
+    if text.split(',').any(|l| !l.trim().is_empty()) {
+        Ok(text.to_owned())
+    } else {
+        Err("give at least one label, e.g. self-hosted,linux,x64".to_owned())
     }
 }
 
@@ -145,6 +154,13 @@ mod tests {
             let parsed = parse_duration(text).ok().map(|d| d.num_seconds());
             assert_eq!(parsed, *expected, "{text:?}");
         }
+    }
+
+    #[test]
+    fn labels_must_name_at_least_one() {
+        assert!(parse_labels("self-hosted, linux").is_ok());
+        assert!(parse_labels("").is_err());
+        assert!(parse_labels(" , ").is_err());
     }
 
     #[test]
