@@ -82,3 +82,22 @@ async fn the_example_trace_runs_and_its_servable_jobs_complete() {
     assert_eq!(summary.jobs.completed, 10);
     assert!(summary.workload.contains("trace.jsonl"));
 }
+
+/// The speed promise: an 8-hour default day in well under a minute. Run it on an optimised
+/// build: `cargo test --release --test sandbox_end_to_end -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a timing check; meaningful only in a release build"]
+async fn an_eight_hour_default_day_runs_in_well_under_a_minute() {
+    let started = std::time::Instant::now();
+    let summary = simulate(&SandboxOptions::default(), |_| {}).await.unwrap();
+    let elapsed = started.elapsed();
+    println!(
+        "8 h default day: {elapsed:?} wall clock, {} ticks",
+        summary.ticks
+    );
+    assert_eq!(summary.ticks, 480);
+    assert!(
+        elapsed < std::time::Duration::from_secs(30),
+        "took {elapsed:?}"
+    );
+}
