@@ -9,6 +9,18 @@
 //! - [`summary`]: how well the queue was served.
 //!
 //! `aca-runner-scaler sandbox` calls [`run`]; tests call [`simulate`].
+//!
+//! What the emulator does not model (each would change what a scaler sees):
+//! - Runners register only from JIT configs. A registration token is issued but nothing
+//!   redeems it, so a scaler with `RUNNER_REGISTRATION=token` or `none` gets no runners here.
+//! - GitHub's secondary rate limits, webhooks, re-run attempts (`filter=all`) and the
+//!   `pending`/`requested` run statuses (accepted as filters, never reached).
+//! - ARM answers start and stop with 200 at once: no 202 + `Location` long-running operation,
+//!   no `Processing`/`Degraded`/`Unknown` statuses, no "stop all executions" endpoint.
+//! - A job goes to an idle runner the instant either appears, and a killed runner shows
+//!   offline at once; on GitHub both take a few seconds.
+//! - ETags vary with the installation, not with each token as GitHub's do, so a token refresh
+//!   does not invalidate the scaler's conditional requests here.
 
 pub mod driver;
 pub mod emulator;
