@@ -357,3 +357,36 @@ async fn a_dry_run_plans_stops_without_doing_them_and_the_cap_holds() {
     assert!(report.drain.stops.is_empty());
     assert!(stops_sent(&world).await.is_empty());
 }
+
+#[tokio::test]
+async fn an_inaccessible_repository_does_not_block_scale_down_but_a_server_error_does() {
+    for (status, stops) in [(404u16, 1usize), (500, 0)] {
+        let world = World::start().await;
+        Mock::given(method("GET"))
+            .and(path(format!("/repos/{OWNER}/web/actions/runs")))
+            .respond_with(ResponseTemplate::new(status))
+            .mount(&world.github)
+            .await;
+        world
+            .mount_executions(vec![execution(
+                "e-lost",
+                "Running",
+                Duration::minutes(30),
+                Some("pool-lost"),
+            )])
+            .await;
+        mount_stop(&world, "e-lost").await;
+        let scaler = world.scaler(&[]);
+
+        scaler.tick(TickOptions::default()).await;
+        world.clock.advance(Duration::minutes(1));
+        let report = scaler.tick(TickOptions::default()).await;
+
+        assert!(!report.ok, "the failed read is still reported");
+        assert_eq!(
+            stops_sent(&world).await.len(),
+            stops,
+            "repository answering {status}"
+        );
+    }
+}

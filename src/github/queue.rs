@@ -56,14 +56,31 @@ pub struct ReadFailure {
     pub error: String,
     /// Whether GitHub refused for rate limiting (nothing else is sent until it resets).
     pub rate_limited: bool,
+    /// Whether the failure makes this tick's picture too uncertain to stop anything. A
+    /// repository that answers 404 or 403 is not: it is reported and skipped every tick, and
+    /// letting it block scale-down would keep lost executions running for as long as a stale
+    /// name stays in `GITHUB_REPOS`. Anything transient (a 5xx, a timeout, a rate limit) is.
+    pub blocks_stops: bool,
 }
 
 impl ReadFailure {
+    /// A failed read that blocks scale-down.
     pub fn github(read: impl Into<String>, error: &GithubError) -> Self {
         Self {
             read: read.into(),
             error: error.to_string(),
             rate_limited: error.is_rate_limited(),
+            blocks_stops: true,
+        }
+    }
+
+    /// A repository that could not be read: inaccessible ones (404, 403 without a rate limit)
+    /// are skipped without blocking scale-down.
+    pub fn repository(read: impl Into<String>, error: &GithubError) -> Self {
+        let inaccessible = matches!(error.status(), Some(404 | 403));
+        Self {
+            blocks_stops: !inaccessible,
+            ..Self::github(read, error)
         }
     }
 }
@@ -121,7 +138,9 @@ pub async fn observe_queue(
             Err(error) => {
                 tracing::warn!(repo = %repo, error = %error, "repository skipped");
                 let read = format!("repository {}/{repo}", github.owner());
-                observation.failures.push(ReadFailure::github(read, &error));
+                observation
+                    .failures
+                    .push(ReadFailure::repository(read, &error));
             }
         }
     }

@@ -108,7 +108,8 @@ impl Scaler {
         let mut failed_reads = observation.queue.failures.clone();
         failed_reads.extend(observation.other_failures.iter().cloned());
         let reads_complete = failed_reads.is_empty();
-        if reads_complete {
+        let safe_to_stop = failed_reads.iter().all(|f| !f.blocks_stops);
+        if safe_to_stop {
             memory.observe_executions(&executions, now);
             memory.observe_orphans(
                 observation.runners.as_deref().unwrap_or_default(),
@@ -140,7 +141,7 @@ impl Scaler {
             warm_minimum: warm.idle,
             warm_target,
             orphans: &orphans,
-            reads_complete,
+            reads_complete: safe_to_stop,
             now,
             boot_grace: pool.boot_grace,
             finished_grace: pool.finished_grace,
@@ -294,6 +295,7 @@ impl Scaler {
                     read: "executions".into(),
                     error: e.to_string(),
                     rate_limited: matches!(e, crate::azure::AzureError::Throttled { .. }),
+                    blocks_stops: true,
                 });
                 None
             }

@@ -3,7 +3,8 @@
 //!
 //! Nothing here acts on a single observation: an execution is stopped only when it was in the
 //! same class on two consecutive ticks, and nothing at all is stopped when a read of this tick
-//! failed or was rate-limited (a failed read can make busy runners look idle or lost).
+//! failed or was rate-limited (a failed read can make busy runners look idle or lost). The one
+//! exception is a repository that answers 404 or 403: it is skipped like every other tick.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -69,7 +70,8 @@ pub struct DrainInput<'a> {
     pub warm_minimum: u32,
     pub warm_target: Option<Target>,
     pub orphans: &'a [Orphan],
-    /// Every read of this tick succeeded and none was rate-limited.
+    /// No read of this tick failed in a way that makes stopping unsafe (see
+    /// `ReadFailure::blocks_stops`).
     pub reads_complete: bool,
     pub now: DateTime<Utc>,
     pub boot_grace: Duration,
