@@ -54,6 +54,9 @@ pub enum Command {
         #[arg(long)]
         from: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// Run the real scaler against the built-in GitHub + Container Apps emulator: a simulated
+    /// working day in seconds, no account, no network.
+    Sandbox(crate::sandbox::SandboxOptions),
 }
 
 /// Runs a command and returns the process exit code.
@@ -72,6 +75,17 @@ pub async fn run(cli: Cli) -> u8 {
             check()
         }
         Command::Schedule { count, from } => schedule(count, from.unwrap_or_else(chrono::Utc::now)),
+        Command::Sandbox(options) => {
+            // The scaler's per-tick event would drown the sandbox's own tick lines.
+            init_tracing_with(LogTarget::Stderr, "text", "warn");
+            match crate::sandbox::run(options).await {
+                Ok(_) => EXIT_OK,
+                Err(e) => {
+                    eprintln!("sandbox: {e:#}");
+                    EXIT_INVALID
+                }
+            }
+        }
     }
 }
 
@@ -286,8 +300,12 @@ enum LogTarget {
 /// stderr for commands whose stdout is their result. `LOG_FORMAT` = `json` or `text`;
 /// `LOG_LEVEL` is a tracing filter (`info`, `debug`, `aca_runner_scaler=debug`).
 fn init_tracing(target: LogTarget, default_format: &str) {
+    init_tracing_with(target, default_format, "info");
+}
+
+fn init_tracing_with(target: LogTarget, default_format: &str, default_level: &str) {
     let format = std::env::var("LOG_FORMAT").unwrap_or_else(|_| default_format.to_owned());
-    let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".to_owned());
+    let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| default_level.to_owned());
     let (filter, bad_level) = match EnvFilter::try_new(&level) {
         Ok(filter) => (filter, false),
         Err(_) => (EnvFilter::new("info"), true),
