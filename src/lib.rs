@@ -11,6 +11,7 @@ pub mod host;
 pub mod http;
 pub mod reconcile;
 pub mod refresh;
+pub mod same_origin;
 pub mod sandbox;
 pub mod scaling;
 pub mod settings;

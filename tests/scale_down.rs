@@ -49,8 +49,8 @@ async fn the_warm_minimum_tops_up_idle_runners_through_the_cap() {
     let world = World::start().await;
     world
         .mount_runners(vec![
-            runner(1, "pool-idle", true, false),
-            runner(2, "pool-busy", true, true),
+            runner(1, "pool-idle0000", true, false),
+            runner(2, "pool-busy0000", true, true),
         ])
         .await;
     world
@@ -59,13 +59,13 @@ async fn the_warm_minimum_tops_up_idle_runners_through_the_cap() {
                 "e-idle",
                 "Running",
                 Duration::minutes(10),
-                Some("pool-idle"),
+                Some("pool-idle0000"),
             ),
             execution(
                 "e-busy",
                 "Running",
                 Duration::minutes(10),
-                Some("pool-busy"),
+                Some("pool-busy0000"),
             ),
         ])
         .await;
@@ -100,8 +100,18 @@ async fn the_warm_minimum_tops_up_idle_runners_through_the_cap() {
 async fn a_warm_runner_that_takes_a_job_is_replaced_on_the_next_tick() {
     let world = World::start().await;
     let executions = vec![
-        execution("e-1", "Running", Duration::minutes(10), Some("pool-1")),
-        execution("e-2", "Running", Duration::minutes(10), Some("pool-2")),
+        execution(
+            "e-1",
+            "Running",
+            Duration::minutes(10),
+            Some("pool-10000000"),
+        ),
+        execution(
+            "e-2",
+            "Running",
+            Duration::minutes(10),
+            Some("pool-20000000"),
+        ),
     ];
     world.mount_executions(executions).await;
     world.mount_jit().await;
@@ -109,15 +119,15 @@ async fn a_warm_runner_that_takes_a_job_is_replaced_on_the_next_tick() {
     // First both runners are idle, then pool-1 takes a job.
     Mock::given(method("GET"))
         .and(path(format!("/orgs/{OWNER}/actions/runners")))
-        .respond_with(ok(json!({ "total_count": 2, "runners": [runner(1, "pool-1", true, false), runner(2, "pool-2", true, false)] })))
+        .respond_with(ok(json!({ "total_count": 2, "runners": [runner(1, "pool-10000000", true, false), runner(2, "pool-20000000", true, false)] })))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&world.github)
         .await;
     world
         .mount_runners(vec![
-            runner(1, "pool-1", true, true),
-            runner(2, "pool-2", true, false),
+            runner(1, "pool-10000000", true, true),
+            runner(2, "pool-20000000", true, false),
         ])
         .await;
     let scaler = world.scaler(&[("WARM_SCHEDULE", ALWAYS_WARM)]);
@@ -135,18 +145,23 @@ async fn surplus_is_drained_after_two_idle_ticks_registration_first() {
     let world = World::start().await;
     world
         .mount_runners(vec![
-            runner(41, "pool-old", true, false),
-            runner(42, "pool-young", true, false),
+            runner(41, "pool-old00000", true, false),
+            runner(42, "pool-young000", true, false),
         ])
         .await;
     world
         .mount_executions(vec![
-            execution("e-old", "Running", Duration::minutes(40), Some("pool-old")),
+            execution(
+                "e-old",
+                "Running",
+                Duration::minutes(40),
+                Some("pool-old00000"),
+            ),
             execution(
                 "e-young",
                 "Running",
                 Duration::minutes(5),
-                Some("pool-young"),
+                Some("pool-young000"),
             ),
         ])
         .await;
@@ -185,14 +200,14 @@ async fn surplus_is_drained_after_two_idle_ticks_registration_first() {
 async fn a_runner_that_just_took_a_job_is_kept_when_github_refuses_the_delete() {
     let world = World::start().await;
     world
-        .mount_runners(vec![runner(7, "pool-a", true, false)])
+        .mount_runners(vec![runner(7, "pool-a0000000", true, false)])
         .await;
     world
         .mount_executions(vec![execution(
             "e-a",
             "Running",
             Duration::minutes(30),
-            Some("pool-a"),
+            Some("pool-a0000000"),
         )])
         .await;
     mount_delete(&world, 7, 422).await;
@@ -219,7 +234,7 @@ async fn nothing_is_stopped_when_the_runners_read_fails() {
             "e-lost",
             "Running",
             Duration::minutes(30),
-            Some("pool-lost"),
+            Some("pool-lost0000"),
         )])
         .await;
     Mock::given(method("GET"))
@@ -243,12 +258,12 @@ async fn nothing_is_stopped_when_the_runners_read_fails() {
 async fn lost_and_finished_executions_are_stopped_and_counted() {
     let world = World::start().await;
     world.mount_runs("api", "in_progress", &[5]).await;
-    let mut done = job(51, 5, "completed", &["linux"], Some("pool-done"));
+    let mut done = job(51, 5, "completed", &["linux"], Some("pool-done0000"));
     done["completed_at"] = json!(t0() - Duration::minutes(10));
     world.mount_jobs("api", 5, vec![done]).await;
     // pool-lost registered (JIT) but never connected; its registration goes first.
     world
-        .mount_runners(vec![runner(60, "pool-lost", false, false)])
+        .mount_runners(vec![runner(60, "pool-lost0000", false, false)])
         .await;
     world
         .mount_executions(vec![
@@ -256,15 +271,20 @@ async fn lost_and_finished_executions_are_stopped_and_counted() {
                 "e-lost",
                 "Running",
                 Duration::minutes(30),
-                Some("pool-lost"),
+                Some("pool-lost0000"),
             ),
             execution(
                 "e-done",
                 "Running",
                 Duration::minutes(30),
-                Some("pool-done"),
+                Some("pool-done0000"),
             ),
-            execution("e-new", "Running", Duration::minutes(1), Some("pool-new")),
+            execution(
+                "e-new",
+                "Running",
+                Duration::minutes(1),
+                Some("pool-new00000"),
+            ),
         ])
         .await;
     mount_delete(&world, 60, 204).await;
@@ -310,8 +330,11 @@ async fn orphan_registrations_are_deleted_after_the_boot_grace() {
     let world = World::start().await;
     world
         .mount_runners(vec![
-            runner(90, "pool-orphan", false, false),
+            runner(90, "pool-orphan00", false, false),
             runner(91, "static-vm", false, false),
+            // Another pool whose prefix starts with ours, and a static machine with our prefix.
+            runner(92, "pool-gpu-abcdefgh", false, false),
+            runner(93, "pool-vm1", false, false),
         ])
         .await;
     mount_delete(&world, 90, 204).await;
@@ -325,19 +348,20 @@ async fn orphan_registrations_are_deleted_after_the_boot_grace() {
     let report = scaler.tick(TickOptions::default()).await;
 
     assert_eq!(report.drain.orphans_removed.len(), 1);
-    assert_eq!(report.drain.orphans_removed[0].runner, "pool-orphan");
-    assert!(
-        world
-            .github_requests("DELETE", "/orgs/octo-org/actions/runners/91")
-            .await
-            .is_empty()
-    );
+    assert_eq!(report.drain.orphans_removed[0].runner, "pool-orphan00");
+    for other in [91, 92, 93] {
+        let path = format!("/orgs/octo-org/actions/runners/{other}");
+        assert!(
+            world.github_requests("DELETE", &path).await.is_empty(),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn a_dry_run_plans_stops_without_doing_them_and_the_cap_holds() {
     let world = World::start().await;
-    let names: Vec<String> = (0..5).map(|i| format!("pool-lost{i}")).collect();
+    let names: Vec<String> = (0..5).map(|i| format!("pool-lost{i:04}")).collect();
     world
         .mount_executions(
             names
@@ -372,7 +396,7 @@ async fn an_inaccessible_repository_does_not_block_scale_down_but_a_server_error
                 "e-lost",
                 "Running",
                 Duration::minutes(30),
-                Some("pool-lost"),
+                Some("pool-lost0000"),
             )])
             .await;
         mount_stop(&world, "e-lost").await;

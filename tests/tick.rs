@@ -37,15 +37,15 @@ async fn a_tick_starts_exactly_the_executions_the_model_predicts() {
         .mount_jobs(
             "api",
             11,
-            vec![job(20, 11, "in_progress", POOL, Some("pool-busy2"))],
+            vec![job(20, 11, "in_progress", POOL, Some("pool-busy2000"))],
         )
         .await;
     // Spare 2 (idle + booting), busy 2 (one by its runner, one by its job), one lost.
     world
         .mount_runners(vec![
-            runner(1, "pool-idle", true, false),
-            runner(2, "pool-busy1", true, true),
-            runner(3, "pool-busy2", true, false),
+            runner(1, "pool-idle0000", true, false),
+            runner(2, "pool-busy1000", true, true),
+            runner(3, "pool-busy2000", true, false),
             runner(4, "static-vm", true, false),
         ])
         .await;
@@ -55,37 +55,37 @@ async fn a_tick_starts_exactly_the_executions_the_model_predicts() {
                 "e-idle",
                 "Running",
                 Duration::minutes(10),
-                Some("pool-idle"),
+                Some("pool-idle0000"),
             ),
             execution(
                 "e-busy1",
                 "Running",
                 Duration::minutes(10),
-                Some("pool-busy1"),
+                Some("pool-busy1000"),
             ),
             execution(
                 "e-busy2",
                 "Running",
                 Duration::minutes(10),
-                Some("pool-busy2"),
+                Some("pool-busy2000"),
             ),
             execution(
                 "e-boot",
                 "Processing",
                 Duration::seconds(30),
-                Some("pool-booting"),
+                Some("pool-booting0"),
             ),
             execution(
                 "e-lost",
                 "Running",
                 Duration::minutes(30),
-                Some("pool-lost"),
+                Some("pool-lost0000"),
             ),
             execution(
                 "e-done",
                 "Succeeded",
                 Duration::minutes(30),
-                Some("pool-old"),
+                Some("pool-old00000"),
             ),
         ])
         .await;
@@ -163,7 +163,7 @@ async fn jobs_beyond_the_first_page_are_counted() {
     let world = World::start().await;
     world.mount_runs("api", "in_progress", &[77]).await;
     let page_one: Vec<Value> = (1..=100)
-        .map(|id| job(id, 77, "completed", POOL, Some("pool-x")))
+        .map(|id| job(id, 77, "completed", POOL, Some("pool-x0000000")))
         .collect();
     let page_two: Vec<Value> = (101..=150)
         .map(|id| job(id, 77, "queued", POOL, None))
@@ -358,7 +358,7 @@ async fn a_full_pool_starts_nothing_until_room_appears() {
                 .collect(),
         )
         .await;
-    let names: Vec<String> = (0..16).map(|i| format!("pool-busy{i}")).collect();
+    let names: Vec<String> = (0..16).map(|i| format!("pool-busy{i:04}")).collect();
     world
         .mount_runners(
             names
@@ -806,4 +806,61 @@ async fn a_start_made_moments_ago_counts_even_before_arm_lists_it() {
         Some(&1)
     );
     assert!(second.started.is_empty());
+}
+
+#[tokio::test]
+async fn pagination_links_to_another_host_or_back_to_a_read_page_are_refused() {
+    let world = World::start().await;
+    // Another server on another port: it must never see our token.
+    let elsewhere = wiremock::MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ok(json!({ "total_count": 0, "runners": [] })))
+        .mount(&elsewhere)
+        .await;
+    let runners_path = format!("/orgs/{OWNER}/actions/runners");
+    let foreign = format!(
+        "<{}{runners_path}?per_page=100&page=2>; rel=\"next\"",
+        elsewhere.uri()
+    );
+    Mock::given(method("GET"))
+        .and(path(runners_path.clone()))
+        .respond_with(
+            ok(json!({ "total_count": 2, "runners": [] })).insert_header("link", foreign.as_str()),
+        )
+        .mount(&world.github)
+        .await;
+    let executions_path = format!("{JOB_PATH}/executions");
+    let looping = format!(
+        "{}{executions_path}?api-version=2025-07-01",
+        world.azure.uri()
+    );
+    Mock::given(method("GET"))
+        .and(path(executions_path))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "value": [], "nextLink": looping })),
+        )
+        .mount(&world.azure)
+        .await;
+
+    let report = world.scaler(&[]).tick(TickOptions::default()).await;
+
+    let reads: Vec<(&str, &str)> = report
+        .failed_reads
+        .iter()
+        .map(|f| (f.read.as_str(), f.error.as_str()))
+        .collect();
+    assert_eq!(reads.len(), 2, "{reads:?}");
+    assert!(
+        reads
+            .iter()
+            .any(|(read, error)| *read == "runners" && error.contains("outside GITHUB_API_URL")),
+        "{reads:?}"
+    );
+    assert!(
+        reads
+            .iter()
+            .any(|(read, error)| *read == "executions" && error.contains("loops back")),
+        "{reads:?}"
+    );
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
 }

@@ -106,23 +106,31 @@ impl JobsClient {
     /// Every execution ARM lists, following `nextLink`.
     pub async fn list_executions(&self) -> Result<Vec<Execution>, AzureError> {
         let mut url = self.url("/executions");
+        let mut visited = std::collections::HashSet::new();
         let mut executions = Vec::new();
         for _ in 0..MAX_PAGES {
+            visited.insert(url.clone());
             let call = self.call_name(&Method::GET, &url);
             let body = self.send(Method::GET, &url, None).await?;
             let page: ExecutionList = decode(&call, &body)?;
             executions.extend(page.value.into_iter().map(execution));
-            match page.next_link.filter(|link| !link.is_empty()) {
-                // A link elsewhere would receive our ARM token.
-                Some(next) if next.starts_with(&self.arm) => url = next,
-                Some(_) => {
-                    return Err(AzureError::Decode {
-                        call,
-                        detail: "nextLink points outside AZURE_RESOURCE_MANAGER_URL".into(),
-                    });
-                }
-                None => return Ok(executions),
+            let Some(next) = page.next_link.filter(|link| !link.is_empty()) else {
+                return Ok(executions);
+            };
+            // A link elsewhere would receive our ARM token.
+            if !crate::same_origin::is_under(&self.arm, &next) {
+                return Err(AzureError::Decode {
+                    call,
+                    detail: "nextLink points outside AZURE_RESOURCE_MANAGER_URL".into(),
+                });
             }
+            if visited.contains(&next) {
+                return Err(AzureError::Decode {
+                    call,
+                    detail: "nextLink loops back to a page already read".into(),
+                });
+            }
+            url = next;
         }
         Err(AzureError::Decode {
             call: self.call_name(&Method::GET, &url),

@@ -166,22 +166,30 @@ impl GithubClient {
     {
         let separator = if path.contains('?') { '&' } else { '?' };
         let mut url = self.url(&format!("{path}{separator}per_page=100"));
+        let mut visited = std::collections::HashSet::new();
         let mut all = Vec::new();
         for _ in 0..MAX_PAGES {
+            visited.insert(url.clone());
             let answer = self.send(Method::GET, &url, None, As::Installation).await?;
             let call = self.call_name(&Method::GET, &url);
             all.extend(items(decode(&call, &answer.body)?));
-            match answer.next {
-                Some(next) if next.starts_with(&self.api) => url = next,
-                // Following a link elsewhere would hand our token to another host.
-                Some(_) => {
-                    return Err(GithubError::Decode {
-                        call,
-                        detail: "a pagination link points outside GITHUB_API_URL".into(),
-                    });
-                }
-                None => return Ok(all),
+            let Some(next) = answer.next else {
+                return Ok(all);
+            };
+            // Following a link elsewhere would hand our token to another host.
+            if !crate::same_origin::is_under(&self.api, &next) {
+                return Err(GithubError::Decode {
+                    call,
+                    detail: "a pagination link points outside GITHUB_API_URL".into(),
+                });
             }
+            if visited.contains(&next) {
+                return Err(GithubError::Decode {
+                    call,
+                    detail: "pagination links loop back to a page already read".into(),
+                });
+            }
+            url = next;
         }
         Err(GithubError::Decode {
             call: self.call_name(&Method::GET, &url),

@@ -51,14 +51,32 @@ pub struct Runner {
     pub target: Target,
 }
 
-/// The runners registered on `targets` whose name starts with `{prefix}-`: the others belong
-/// to static machines or other pools and are none of our business.
+/// Length of the random suffix of the pool's runner names.
+pub const NAME_SUFFIX_LEN: usize = 8;
+
+/// Whether `name` is one of this pool's runner names: exactly `{prefix}-` followed by
+/// [`NAME_SUFFIX_LEN`] lowercase letters or digits, as the scaler names them. A looser test
+/// (a plain prefix) would claim the runners of a pool whose prefix merely starts with ours
+/// (`runners-gpu-…` for `runners`) and of static machines named `runners-vm1`, and scale-down
+/// would delete their registrations.
+pub fn is_pool_runner(prefix: &str, name: &str) -> bool {
+    name.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|suffix| {
+            suffix.len() == NAME_SUFFIX_LEN
+                && suffix
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+/// The pool's runners registered on `targets` (see [`is_pool_runner`]): the others belong to
+/// static machines or other pools and are none of our business.
 pub async fn list_pool_runners(
     github: &GithubClient,
     targets: &[Target],
     prefix: &str,
 ) -> Result<Vec<Runner>, GithubError> {
-    let ours = format!("{prefix}-");
     let mut pool = Vec::new();
     for target in targets {
         let path = target.path(github.owner());
@@ -66,7 +84,7 @@ pub async fn list_pool_runners(
         pool.extend(
             records
                 .into_iter()
-                .filter(|r| r.name.starts_with(&ours))
+                .filter(|r| is_pool_runner(prefix, &r.name))
                 .map(|r: RunnerRecord| Runner {
                     id: r.id,
                     online: r.status.eq_ignore_ascii_case("online"),
@@ -134,4 +152,27 @@ pub async fn delete_runner(
 ) -> Result<(), GithubError> {
     let path = format!("{}/{id}", target.path(github.owner()));
     github.delete(&path).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_names_the_scaler_gives_belong_to_the_pool() {
+        let cases = [
+            ("runners-a1b2c3d4", true),
+            ("runners-00000000", true),
+            ("runners-gpu-abcdefgh", false),
+            ("runners-vm1", false),
+            ("runners-ABCDEFGH", false),
+            ("runners-a1b2c3d4e", false),
+            ("runners", false),
+            ("runnersx-a1b2c3d4", false),
+            ("other-a1b2c3d4", false),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(is_pool_runner("runners", name), expected, "{name}");
+        }
+    }
 }

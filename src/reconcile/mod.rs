@@ -349,11 +349,11 @@ impl Scaler {
         )
     }
 
-    /// `{prefix}-{8 random lowercase letters and digits}`.
+    /// `{prefix}-{8 random lowercase letters and digits}` (see `runners::is_pool_runner`).
     fn runner_name(&self) -> String {
         const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
         let mut rng = self.names.lock().unwrap_or_else(|e| e.into_inner());
-        let suffix: String = (0..8)
+        let suffix: String = (0..runners::NAME_SUFFIX_LEN)
             .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
             .collect();
         format!("{}-{suffix}", self.settings.pool.name_prefix)

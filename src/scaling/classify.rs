@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::azure::Execution;
 use crate::github::queue::RunnerJob;
+use crate::github::runners::is_pool_runner;
 use crate::github::{Runner, Target};
 
 /// The class of an active execution.
@@ -86,7 +87,6 @@ pub fn classify(executions: &[Execution], evidence: &Evidence) -> Vec<Classified
             *entry = job;
         }
     }
-    let ours = format!("{}-", evidence.prefix);
 
     executions
         .iter()
@@ -95,7 +95,7 @@ pub fn classify(executions: &[Execution], evidence: &Evidence) -> Vec<Classified
             let runner_name = execution
                 .runner_name
                 .as_deref()
-                .filter(|n| n.starts_with(&ours));
+                .filter(|n| is_pool_runner(evidence.prefix, n));
             let runner = runner_name.and_then(|n| runners.get(n).copied());
             let class = match runner_name {
                 None => ExecutionClass::Foreign,
@@ -191,12 +191,12 @@ mod tests {
     #[test]
     fn each_execution_gets_the_class_its_evidence_shows() {
         let runners = vec![
-            runner("pool-busy", true, true),
-            runner("pool-idle", true, false),
-            runner("pool-jit", false, false),
-            runner("other-idle", true, false),
+            runner("pool-busy0000", true, true),
+            runner("pool-idle0000", true, false),
+            runner("pool-jit00000", false, false),
+            runner("other-idle0000", true, false),
         ];
-        let jobs = vec![job("pool-job", true), job("pool-done", false)];
+        let jobs = vec![job("pool-job00000", true), job("pool-done0000", false)];
         let evidence = Evidence {
             runners: Some(&runners),
             runner_jobs: &jobs,
@@ -206,35 +206,35 @@ mod tests {
         };
         let cases = [
             (
-                execution("e1", "Running", 600, Some("pool-busy")),
+                execution("e1", "Running", 600, Some("pool-busy0000")),
                 ExecutionClass::Busy,
             ),
             (
-                execution("e2", "Running", 600, Some("pool-job")),
+                execution("e2", "Running", 600, Some("pool-job00000")),
                 ExecutionClass::Busy,
             ),
             (
-                execution("e3", "Running", 600, Some("pool-idle")),
+                execution("e3", "Running", 600, Some("pool-idle0000")),
                 ExecutionClass::Idle,
             ),
             (
-                execution("e4", "Processing", 60, Some("pool-jit")),
+                execution("e4", "Processing", 60, Some("pool-jit00000")),
                 ExecutionClass::Booting,
             ),
             (
-                execution("e5", "Running", 60, Some("pool-new")),
+                execution("e5", "Running", 60, Some("pool-new00000")),
                 ExecutionClass::Booting,
             ),
             (
-                execution("e6", "Running", 900, Some("pool-jit")),
+                execution("e6", "Running", 900, Some("pool-jit00000")),
                 ExecutionClass::Lost,
             ),
             (
-                execution("e7", "Running", 900, Some("pool-gone")),
+                execution("e7", "Running", 900, Some("pool-gone0000")),
                 ExecutionClass::Lost,
             ),
             (
-                execution("e8", "Running", 900, Some("pool-done")),
+                execution("e8", "Running", 900, Some("pool-done0000")),
                 ExecutionClass::Finished,
             ),
             (
@@ -242,7 +242,7 @@ mod tests {
                 ExecutionClass::Foreign,
             ),
             (
-                execution("e10", "Running", 900, Some("other-idle")),
+                execution("e10", "Running", 900, Some("other-idle0000")),
                 ExecutionClass::Foreign,
             ),
         ];
@@ -262,11 +262,11 @@ mod tests {
             now: now(),
         };
         let executions = vec![
-            execution("a", "Succeeded", 60, Some("pool-a")),
-            execution("b", "Failed", 60, Some("pool-b")),
-            execution("c", "Stopped", 60, Some("pool-c")),
-            execution("d", "Degraded", 60, Some("pool-d")),
-            execution("e", "Running", 60, Some("pool-e")),
+            execution("a", "Succeeded", 60, Some("pool-a0000000")),
+            execution("b", "Failed", 60, Some("pool-b0000000")),
+            execution("c", "Stopped", 60, Some("pool-c0000000")),
+            execution("d", "Degraded", 60, Some("pool-d0000000")),
+            execution("e", "Running", 60, Some("pool-e0000000")),
         ];
         let names: Vec<String> = classify(&executions, &evidence)
             .into_iter()
@@ -277,7 +277,7 @@ mod tests {
 
     #[test]
     fn without_the_runners_read_unpaired_executions_count_as_spare() {
-        let jobs = vec![job("pool-job", true)];
+        let jobs = vec![job("pool-job00000", true)];
         let evidence = Evidence {
             runners: None,
             runner_jobs: &jobs,
@@ -286,8 +286,8 @@ mod tests {
             now: now(),
         };
         let executions = vec![
-            execution("a", "Running", 900, Some("pool-job")),
-            execution("b", "Running", 900, Some("pool-x")),
+            execution("a", "Running", 900, Some("pool-job00000")),
+            execution("b", "Running", 900, Some("pool-x0000000")),
         ];
         let classes: Vec<ExecutionClass> = classify(&executions, &evidence)
             .into_iter()
