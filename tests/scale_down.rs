@@ -414,3 +414,32 @@ async fn an_inaccessible_repository_does_not_block_scale_down_but_a_server_error
         );
     }
 }
+
+#[tokio::test]
+async fn with_self_registering_images_a_lost_execution_is_left_running() {
+    let world = World::start().await;
+    world
+        .mount_executions(vec![execution(
+            "e-lost",
+            "Running",
+            Duration::minutes(30),
+            Some("pool-lost0000"),
+        )])
+        .await;
+    mount_stop(&world, "e-lost").await;
+    let scaler = world.scaler(&[("RUNNER_REGISTRATION", "none")]);
+
+    scaler.tick(TickOptions::default()).await;
+    world.clock.advance(Duration::minutes(1));
+    let report = scaler.tick(TickOptions::default()).await;
+
+    assert_eq!(
+        report
+            .executions
+            .by_class
+            .get(&aca_runner_scaler::scaling::classify::ExecutionClass::Lost),
+        Some(&1)
+    );
+    assert!(report.drain.plan.stops.is_empty());
+    assert!(stops_sent(&world).await.is_empty());
+}

@@ -864,3 +864,171 @@ async fn pagination_links_to_another_host_or_back_to_a_read_page_are_refused() {
     );
     assert!(elsewhere.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_slow_github_cannot_hold_the_tick_past_its_read_budget() {
+    let world = World::start().await;
+    // One repository answers only after 3 s; the tick may spend 300 ms on reads.
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{OWNER}/web/actions/runs")))
+        .respond_with(
+            ok(json!({ "total_count": 0, "workflow_runs": [] }))
+                .set_delay(std::time::Duration::from_secs(3)),
+        )
+        .mount(&world.github)
+        .await;
+    world.mount_runs("api", "queued", &[1]).await;
+    world
+        .mount_jobs("api", 1, vec![job(1, 1, "queued", POOL, None)])
+        .await;
+    let budget = aca_runner_scaler::reconcile::TickBudget {
+        reads: std::time::Duration::from_millis(300),
+        total: std::time::Duration::from_secs(5),
+    };
+    let scaler = world
+        .unshared_scaler(&[("MAX_EXECUTIONS", "0")])
+        .with_budget(budget);
+
+    let started = std::time::Instant::now();
+    let report = scaler.tick(TickOptions::default()).await;
+
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(report.demand.count, 1, "the fast repository still counts");
+    assert_eq!(report.failed_reads.len(), 1);
+    assert_eq!(report.failed_reads[0].read, "repository octo-org/web");
+    assert!(
+        report.failed_reads[0]
+            .error
+            .contains("not finished within the tick's time"),
+        "{}",
+        report.failed_reads[0].error
+    );
+}
+
+#[tokio::test]
+async fn a_start_arm_accepted_counts_as_started_even_if_its_answer_is_garbled() {
+    let world = World::start().await;
+    world.mount_runs("api", "queued", &[1]).await;
+    world
+        .mount_jobs("api", 1, vec![job(1, 1, "queued", POOL, None)])
+        .await;
+    world.mount_jit().await;
+    Mock::given(method("POST"))
+        .and(path(format!("{JOB_PATH}/start")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw("{\"name\": \"runners-exec-9\", trunc", "application/json"),
+        )
+        .mount(&world.azure)
+        .await;
+
+    let report = world.scaler(&[]).tick(TickOptions::default()).await;
+
+    assert!(
+        report.start_failures.is_empty(),
+        "{:?}",
+        report.start_failures
+    );
+    assert_eq!(report.started.len(), 1);
+    assert_eq!(report.started[0].execution, None);
+    assert!(
+        world.github_requests("DELETE", "/orgs").await.is_empty(),
+        "its registration stays"
+    );
+}
+
+#[tokio::test]
+async fn a_container_name_the_job_lacks_fails_before_any_runner_is_registered() {
+    let world = World::start().await;
+    world.mount_runs("api", "queued", &[1]).await;
+    world
+        .mount_jobs("api", 1, vec![job(1, 1, "queued", POOL, None)])
+        .await;
+    world.mount_jit().await;
+    world.mount_start().await;
+
+    let report = world
+        .scaler(&[("ACA_CONTAINER_NAME", "runer")])
+        .tick(TickOptions::default())
+        .await;
+
+    assert_eq!(report.start_failures.len(), 1);
+    assert!(
+        report.start_failures[0]
+            .error
+            .contains("ACA_CONTAINER_NAME `runer`"),
+        "{}",
+        report.start_failures[0].error
+    );
+    assert!(
+        world
+            .github_requests("POST", "/orgs/octo-org/actions/runners")
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn an_absurd_retry_after_from_arm_is_clamped_not_a_crash() {
+    let world = World::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{JOB_PATH}/executions")))
+        .respond_with(
+            ResponseTemplate::new(429).insert_header("retry-after", "9223372036854775807"),
+        )
+        .mount(&world.azure)
+        .await;
+
+    let report = world.scaler(&[]).tick(TickOptions::default()).await;
+
+    assert!(!report.ok);
+    assert!(report.failed_reads[0].rate_limited);
+    assert!(
+        report.failed_reads[0]
+            .error
+            .contains("throttled by ARM until 2026-12-04 13:00:00"),
+        "{}",
+        report.failed_reads[0].error
+    );
+}
+
+#[tokio::test]
+async fn an_execution_listed_without_a_start_time_is_booting_not_lost() {
+    let world = World::start().await;
+    let mut listed = execution(
+        "e-new",
+        "Processing",
+        Duration::zero(),
+        Some("pool-zzzzzzzz"),
+    );
+    listed["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("startTime");
+    world.mount_executions(vec![listed]).await;
+    let scaler = world.scaler(&[]);
+
+    let first = scaler.tick(TickOptions::default()).await;
+    world.clock.advance(Duration::minutes(1));
+    let second = scaler.tick(TickOptions::default()).await;
+    world.clock.advance(Duration::minutes(5));
+    let later = scaler.tick(TickOptions::default()).await;
+
+    assert_eq!(
+        first.executions.by_class.get(&ExecutionClass::Booting),
+        Some(&1)
+    );
+    assert_eq!(
+        second.executions.by_class.get(&ExecutionClass::Booting),
+        Some(&1)
+    );
+    assert_eq!(
+        later.executions.by_class.get(&ExecutionClass::Lost),
+        Some(&1),
+        "lost once older than the grace by our own clock"
+    );
+}

@@ -173,7 +173,8 @@ impl ArmCredential {
                     })?;
                 Ok(ArmToken {
                     token: Secret::new(body.access_token),
-                    expires_at,
+                    // As for Entra tokens below: never trust a lifetime beyond a day.
+                    expires_at: expires_at.min(now + Duration::days(1)),
                 })
             }
             AzureCredential::ClientSecret {
@@ -238,6 +239,9 @@ impl ArmCredential {
                     call: call.clone(),
                     detail: "`expires_in` is not a number of seconds".into(),
                 })?;
+                // A token claiming more than a day is taken as a day: an absurd value must not
+                // overflow the clock or pin a token forever.
+                let lifetime = lifetime.clamp(0, 86_400);
                 Ok(ArmToken {
                     token: Secret::new(body.access_token),
                     expires_at: now + Duration::seconds(lifetime),

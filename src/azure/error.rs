@@ -20,7 +20,7 @@ pub enum AzureError {
     #[error("{call}: {detail}")]
     Credential { call: String, detail: String },
     /// The request did not complete.
-    #[error("{call}: {source}")]
+    #[error("{call}: {}", crate::http::describe(source))]
     Transport {
         call: String,
         #[source]

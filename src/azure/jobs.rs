@@ -39,6 +39,8 @@ pub struct Execution {
     pub runner_name: Option<String>,
     /// The `RUNNER_REPOSITORY` the scaler put there (repository scope only).
     pub repository: Option<String>,
+    /// Not listed by ARM yet: a start this process remembers (its name may be unknown).
+    pub remembered: bool,
 }
 
 impl Execution {
@@ -148,8 +150,15 @@ impl JobsClient {
         if body.is_empty() {
             return Ok(None);
         }
-        let started: StartedExecution = decode(&self.call_name(&Method::POST, &url), &body)?;
-        Ok(started.name)
+        // ARM accepted the start: the execution exists whatever the body says. Failing here
+        // would delete the registration of a running execution and start a second one.
+        match serde_json::from_slice::<StartedExecution>(&body) {
+            Ok(started) => Ok(started.name),
+            Err(e) => {
+                tracing::warn!(error = %e, "execution started, but ARM's answer does not name it");
+                Ok(None)
+            }
+        }
     }
 
     /// Stops one execution.
@@ -210,7 +219,10 @@ impl JobsClient {
             self.calls.fetch_add(1, Ordering::Relaxed);
             let response = match request.send().await {
                 Ok(response) => response,
-                Err(source) if method == Method::GET && !transient_retried => {
+                // A timeout is not retried: the tick's time budget would be spent twice.
+                Err(source)
+                    if method == Method::GET && !transient_retried && !source.is_timeout() =>
+                {
                     tracing::debug!(call = %call, error = %source, "arm call failed, retrying once");
                     transient_retried = true;
                     tokio::time::sleep(StdDuration::from_millis(250)).await;
@@ -288,19 +300,24 @@ fn execution(record: ExecutionRecord) -> Execution {
         start_time: record.properties.start_time,
         runner_name,
         repository,
+        remembered: false,
         name: record.name,
     }
 }
 
-/// `Retry-After` in seconds, or the millisecond variants ARM also sends.
+/// Longest wait a `Retry-After` is taken at: an absurd value must not overflow the clock (or
+/// silence ARM calls for days).
+const MAX_RETRY_AFTER_MS: u64 = 3_600_000;
+
+/// `Retry-After` in seconds, or the millisecond variants ARM also sends, at most an hour.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let number =
-        |name: &str| -> Option<i64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
-    number("x-ms-retry-after-ms")
+        |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+    let milliseconds = number("x-ms-retry-after-ms")
         .or_else(|| number("retry-after-ms"))
-        .map(Duration::milliseconds)
-        .or_else(|| number("retry-after").map(Duration::seconds))
-        .map(|d| d.max(Duration::zero()))
+        .or_else(|| number("retry-after").map(|s| s.saturating_mul(1000)))?;
+    let clamped = milliseconds.min(MAX_RETRY_AFTER_MS);
+    Some(Duration::milliseconds(i64::try_from(clamped).unwrap_or(0)))
 }
 
 /// ARM's error code and message, with a hint for the failures a setup typically has.
@@ -332,4 +349,40 @@ fn decode<T: serde::de::DeserializeOwned>(call: &str, body: &[u8]) -> Result<T, 
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_read_in_any_of_its_forms_and_clamped() {
+        let cases: &[(&[(&str, &str)], Option<i64>)] = &[
+            (&[("retry-after", "7")], Some(7_000)),
+            (&[("retry-after-ms", "250")], Some(250)),
+            (
+                &[("x-ms-retry-after-ms", "1500"), ("retry-after", "9")],
+                Some(1_500),
+            ),
+            (&[("retry-after", "10000000000000")], Some(3_600_000)),
+            (
+                &[("x-ms-retry-after-ms", "18446744073709551615")],
+                Some(3_600_000),
+            ),
+            (&[("retry-after", "-5")], None),
+            (&[("retry-after", "Wed, 21 Oct 2026 07:28:00 GMT")], None),
+            (&[], None),
+        ];
+        for (pairs, expected) in cases {
+            let mut headers = HeaderMap::new();
+            for (name, value) in *pairs {
+                headers.insert(*name, value.parse().unwrap());
+            }
+            assert_eq!(
+                retry_after(&headers).map(|d| d.num_milliseconds()),
+                *expected,
+                "{pairs:?}"
+            );
+        }
+    }
 }

@@ -265,7 +265,8 @@ impl GithubClient {
             self.calls.fetch_add(1, Ordering::Relaxed);
             let response = match request.send().await {
                 Ok(response) => response,
-                Err(source) if idempotent && !transient_retried => {
+                // A timeout is not retried: the tick's time budget would be spent twice.
+                Err(source) if idempotent && !transient_retried && !source.is_timeout() => {
                     tracing::debug!(call = %call, error = %source, "github call failed, retrying once");
                     transient_retried = true;
                     tokio::time::sleep(RETRY_PAUSE).await;

@@ -24,7 +24,7 @@ pub enum GithubError {
     #[error("{call}: {detail}")]
     Auth { call: String, detail: String },
     /// The request did not complete (connection, timeout).
-    #[error("{call}: {source}")]
+    #[error("{call}: {}", crate::http::describe(source))]
     Transport {
         call: String,
         #[source]

@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Duration, Utc};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
+use tokio::time::error::Elapsed;
+use tokio::time::{Instant, timeout_at};
 
 use super::client::GithubClient;
 use super::error::GithubError;
@@ -74,6 +76,16 @@ impl ReadFailure {
         }
     }
 
+    /// A read abandoned at the tick's read deadline.
+    pub fn out_of_time(read: impl Into<String>) -> Self {
+        Self {
+            read: read.into(),
+            error: "not finished within the tick's time for reads; GitHub or ARM is slow".into(),
+            rate_limited: false,
+            blocks_stops: true,
+        }
+    }
+
     /// A repository that could not be read: inaccessible ones (404, 403 without a rate limit)
     /// are skipped without blocking scale-down.
     pub fn repository(read: impl Into<String>, error: &GithubError) -> Self {
@@ -101,28 +113,41 @@ pub struct QueueObservation {
 }
 
 /// Reads the queue of `repos` (or of every repository the credentials see).
+///
+/// Reads still running at `deadline` are abandoned and reported as failed: a slow GitHub must
+/// not hold the tick (and the Functions invocation) past its timeout.
 pub async fn observe_queue(
     github: &GithubClient,
     repos: Option<&[String]>,
     now: DateTime<Utc>,
+    deadline: Instant,
 ) -> QueueObservation {
     let mut observation = QueueObservation::default();
     let repos = match repos {
         Some(repos) => repos.to_vec(),
-        None => match list_repositories(github).await {
-            Ok(repos) => repos,
-            Err(error) => {
+        None => match timeout_at(deadline, list_repositories(github)).await {
+            Ok(Ok(repos)) => repos,
+            Ok(Err(error)) => {
                 observation
                     .failures
                     .push(ReadFailure::github("repository list", &error));
                 return observation;
             }
+            Err(_) => {
+                observation
+                    .failures
+                    .push(ReadFailure::out_of_time("repository list"));
+                return observation;
+            }
         },
     };
 
-    let results: Vec<(String, Result<Vec<WorkflowJob>, GithubError>)> = stream::iter(repos)
+    let results: Vec<(
+        String,
+        Result<Result<Vec<WorkflowJob>, GithubError>, Elapsed>,
+    )> = stream::iter(repos)
         .map(|repo| async move {
-            let jobs = open_jobs(github, &repo).await;
+            let jobs = timeout_at(deadline, open_jobs(github, &repo)).await;
             (repo, jobs)
         })
         .buffered(CONCURRENT_REPOSITORIES)
@@ -130,14 +155,15 @@ pub async fn observe_queue(
         .await;
 
     for (repo, result) in results {
+        let read = format!("repository {}/{repo}", github.owner());
         match result {
-            Ok(jobs) => {
+            Ok(Ok(jobs)) => {
                 collect_jobs(&mut observation, &repo, jobs, now);
                 observation.repositories.push(repo);
             }
-            Err(error) => {
+            Err(_) => observation.failures.push(ReadFailure::out_of_time(read)),
+            Ok(Err(error)) => {
                 tracing::warn!(repo = %repo, error = %error, "repository skipped");
-                let read = format!("repository {}/{repo}", github.owner());
                 observation
                     .failures
                     .push(ReadFailure::repository(read, &error));

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use tokio::time::Instant;
 
 use super::report::{StartFailure, StartedExecution};
 use crate::azure::JobsClient;
@@ -28,6 +29,8 @@ pub struct Starter<'a> {
     pub pool: &'a PoolSettings,
     pub registered_labels: &'a [String],
     pub container: Option<&'a str>,
+    /// No start begins after this instant.
+    pub deadline: Instant,
 }
 
 impl Starter<'_> {
@@ -70,8 +73,31 @@ impl Starter<'_> {
             return outcome;
         };
 
+        // A template that cannot be built (a wrong ACA_CONTAINER_NAME) would fail every start
+        // after its runner was registered: find out before registering anything.
+        if let Err(problem) = execution_template(&template, self.container, &[]) {
+            outcome.failures.push(StartFailure {
+                runner: "(none)".into(),
+                error: format!("building the execution template: {problem}"),
+                registration_removed: None,
+            });
+            return outcome;
+        }
+
         let mut registration_tokens: HashMap<Target, Secret> = HashMap::new();
-        for target in starts {
+        for (done, target) in starts.iter().enumerate() {
+            if Instant::now() >= self.deadline {
+                outcome.failures.push(StartFailure {
+                    runner: "(none)".into(),
+                    error: format!(
+                        "out of time for this tick: {} of {} starts left for the next tick",
+                        starts.len() - done,
+                        starts.len()
+                    ),
+                    registration_removed: None,
+                });
+                break;
+            }
             let runner = next_name();
             match self
                 .start_one(&template, target, &runner, &mut registration_tokens)
@@ -193,14 +219,17 @@ fn job_warnings(job: &Job) -> Vec<String> {
         )),
         _ => {}
     }
-    let parallelism = configuration
-        .manual_trigger_config
-        .as_ref()
-        .and_then(|c| c.parallelism);
-    if parallelism.is_some_and(|p| p > 1) {
+    let parallelism = [
+        &configuration.manual_trigger_config,
+        &configuration.event_trigger_config,
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|c| c.parallelism)
+    .max();
+    if let Some(parallelism) = parallelism.filter(|p| *p > 1) {
         warnings.push(format!(
-            "the job's parallelism is {}: each execution then runs several replicas but carries one runner registration; set parallelism and replicaCompletionCount to 1",
-            parallelism.unwrap_or_default()
+            "the job's parallelism is {parallelism}: each execution then runs several replicas but carries one runner registration; set parallelism and replicaCompletionCount to 1"
         ));
     }
     warnings

@@ -68,6 +68,7 @@ impl Ledger {
                     Target::Repo(repo) => Some(repo.clone()),
                     Target::Org => None,
                 },
+                remembered: true,
             });
         }
         self.starts.len()
@@ -97,6 +98,7 @@ mod tests {
             start_time: Some(t0),
             runner_name: Some("pool-a".into()),
             repository: None,
+            remembered: false,
         }];
         assert_eq!(
             ledger.merge_into(&mut listed, t0 + Duration::seconds(60)),

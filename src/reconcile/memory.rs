@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use super::ledger::Ledger;
+use crate::azure::Execution;
 use crate::github::Runner;
 use crate::scaling::classify::ClassifiedExecution;
 use crate::scaling::drain::{Orphan, Seen};
@@ -20,9 +21,21 @@ pub struct Memory {
     pub seen: HashMap<String, Seen>,
     /// Offline pool registrations no execution carries, by runner id.
     pub orphans: HashMap<u64, Orphan>,
+    /// When each listed execution was first seen: its age when ARM omits `startTime`.
+    pub first_seen: HashMap<String, DateTime<Utc>>,
 }
 
 impl Memory {
+    /// Records when each listed execution was first seen; forgets the ones no longer listed.
+    pub fn observe_first_seen(&mut self, executions: &[Execution], now: DateTime<Utc>) {
+        let mut first_seen = HashMap::with_capacity(executions.len());
+        for execution in executions {
+            let at = self.first_seen.get(&execution.name).copied().unwrap_or(now);
+            first_seen.insert(execution.name.clone(), at);
+        }
+        self.first_seen = first_seen;
+    }
+
     /// Records this tick's classification. Executions no longer active are forgotten.
     pub fn observe_executions(&mut self, executions: &[ClassifiedExecution], now: DateTime<Utc>) {
         let mut seen = HashMap::with_capacity(executions.len());

@@ -7,7 +7,9 @@ pub mod report;
 pub mod stop;
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::Duration as StdDuration;
+
+use tokio::time::{Instant, timeout_at};
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -22,7 +24,7 @@ use crate::scaling::classify::{self, ClassifiedExecution, Evidence};
 use crate::scaling::drain::{self, DrainInput};
 use crate::scaling::matching::PoolLabels;
 use crate::scaling::plan::{self, DemandJob, PlanInput};
-use crate::settings::{RunnerScope, Settings};
+use crate::settings::{Registration, RunnerScope, Settings};
 
 use act::Starter;
 use memory::Memory;
@@ -31,6 +33,27 @@ use report::{
     GithubReport, LISTED, TickReport, UnmatchedJob, UnmatchedReport,
 };
 use stop::StopResult;
+
+/// Wall-clock limits of a tick. The Functions host gives an invocation `functionTimeout` (5
+/// minutes in `host.json`); a tick that outlived it would hold the tick lock while the host has
+/// already given up, and later invocations would queue behind it.
+#[derive(Debug, Clone, Copy)]
+pub struct TickBudget {
+    /// Reads still running after this are abandoned and reported as failed.
+    pub reads: StdDuration,
+    /// No new start or stop begins after this (from the start of the tick). One request may
+    /// still run past it by up to its own timeout.
+    pub total: StdDuration,
+}
+
+impl Default for TickBudget {
+    fn default() -> Self {
+        Self {
+            reads: StdDuration::from_secs(90),
+            total: StdDuration::from_secs(200),
+        }
+    }
+}
 
 /// How a tick was asked to run.
 #[derive(Debug, Clone, Copy, Default)]
@@ -48,6 +71,7 @@ pub struct Scaler {
     labels: PoolLabels,
     memory: AsyncMutex<Memory>,
     names: Mutex<StdRng>,
+    budget: TickBudget,
 }
 
 impl Scaler {
@@ -73,7 +97,14 @@ impl Scaler {
             clock,
             memory: AsyncMutex::new(Memory::default()),
             names: Mutex::new(names),
+            budget: TickBudget::default(),
         })
+    }
+
+    /// The same scaler with other time limits (tests use short ones).
+    pub fn with_budget(mut self, budget: TickBudget) -> Self {
+        self.budget = budget;
+        self
     }
 
     /// The settings in force.
@@ -104,7 +135,7 @@ impl Scaler {
         // Observe.
         let observation = self.observe(&mut memory).await;
         let (demand, unmatched) = self.demand(&observation.queue);
-        let executions = self.classify(&observation);
+        let executions = self.classify(&observation, &mut memory);
         let mut failed_reads = observation.queue.failures.clone();
         failed_reads.extend(observation.other_failures.iter().cloned());
         let reads_complete = failed_reads.is_empty();
@@ -146,15 +177,20 @@ impl Scaler {
             boot_grace: pool.boot_grace,
             finished_grace: pool.finished_grace,
             max_stops_per_tick: pool.max_stops_per_tick,
+            stop_lost: pool.registration == Registration::Jit,
         });
 
         // Act.
         let (outcome, stops, orphans_removed) = if dry_run {
             (act::Outcome::default(), Vec::new(), Vec::new())
         } else {
-            let outcome = self.start(&start_plan.starts, &mut memory, now).await;
-            let stops = stop::stop_all(&self.github, &self.jobs, &drain_plan.stops).await;
-            let orphans_removed = stop::remove_orphans(&self.github, &drain_plan.orphans).await;
+            let deadline = started + self.budget.total;
+            let outcome = self
+                .start(&start_plan.starts, &mut memory, now, deadline)
+                .await;
+            let stops = stop::stop_all(&self.github, &self.jobs, &drain_plan.stops, deadline).await;
+            let orphans_removed =
+                stop::remove_orphans(&self.github, &drain_plan.orphans, deadline).await;
             for stopped in stops.iter().filter(|s| s.result == StopResult::Stopped) {
                 memory.seen.remove(&stopped.execution);
             }
@@ -220,6 +256,7 @@ impl Scaler {
         starts: &[Target],
         memory: &mut Memory,
         now: chrono::DateTime<chrono::Utc>,
+        deadline: Instant,
     ) -> act::Outcome {
         let starter = Starter {
             github: &self.github,
@@ -227,6 +264,7 @@ impl Scaler {
             pool: &self.settings.pool,
             registered_labels: self.labels.registered(),
             container: self.settings.azure.container_name.as_deref(),
+            deadline,
         };
         starter
             .start_all(
@@ -260,11 +298,15 @@ impl Scaler {
             (RunnerScope::Repo, None) => None,
         };
 
-        let queue_read = queue::observe_queue(&self.github, github.repos.as_deref(), now);
-        let executions_read = self.jobs.list_executions();
+        let deadline = Instant::now() + self.budget.reads;
+        let queue_read = queue::observe_queue(&self.github, github.repos.as_deref(), now, deadline);
+        let executions_read = timeout_at(deadline, self.jobs.list_executions());
         let (queue, executions, runners) = match known_targets {
             Some(targets) => {
-                let runners_read = runners::list_pool_runners(&self.github, &targets, prefix);
+                let runners_read = timeout_at(
+                    deadline,
+                    runners::list_pool_runners(&self.github, &targets, prefix),
+                );
                 tokio::join!(queue_read, executions_read, runners_read)
             }
             None => {
@@ -275,28 +317,41 @@ impl Scaler {
                     .cloned()
                     .map(Target::Repo)
                     .collect();
-                let runners = runners::list_pool_runners(&self.github, &targets, prefix).await;
+                let runners_read = runners::list_pool_runners(&self.github, &targets, prefix);
+                let runners = timeout_at(deadline, runners_read).await;
                 (queue, executions, runners)
             }
         };
 
         let mut other_failures = Vec::new();
-        let runners = runners
-            .map_err(|e| other_failures.push(ReadFailure::github("runners", &e)))
-            .ok();
+        let runners = match runners {
+            Ok(Ok(runners)) => Some(runners),
+            Ok(Err(e)) => {
+                other_failures.push(ReadFailure::github("runners", &e));
+                None
+            }
+            Err(_) => {
+                other_failures.push(ReadFailure::out_of_time("runners"));
+                None
+            }
+        };
         let mut remembered = 0;
         let executions = match executions {
-            Ok(mut listed) => {
+            Ok(Ok(mut listed)) => {
                 remembered = memory.ledger.merge_into(&mut listed, now);
                 Some(listed)
             }
-            Err(e) => {
+            Ok(Err(e)) => {
                 other_failures.push(ReadFailure {
                     read: "executions".into(),
                     error: e.to_string(),
                     rate_limited: matches!(e, crate::azure::AzureError::Throttled { .. }),
                     blocks_stops: true,
                 });
+                None
+            }
+            Err(_) => {
+                other_failures.push(ReadFailure::out_of_time("executions"));
                 None
             }
         };
@@ -333,20 +388,25 @@ impl Scaler {
         (demand, unmatched)
     }
 
-    fn classify(&self, observation: &Observation) -> Vec<ClassifiedExecution> {
+    /// Classifies the executions, and remembers when each was first seen.
+    fn classify(&self, observation: &Observation, memory: &mut Memory) -> Vec<ClassifiedExecution> {
         let Some(executions) = &observation.executions else {
             return Vec::new();
         };
-        classify::classify(
+        let now = self.clock.now();
+        let classified = classify::classify(
             executions,
             &Evidence {
                 runners: observation.runners.as_deref(),
                 runner_jobs: &observation.queue.runner_jobs,
                 prefix: &self.settings.pool.name_prefix,
                 boot_grace: self.settings.pool.boot_grace,
-                now: self.clock.now(),
+                now,
+                first_seen: &memory.first_seen,
             },
-        )
+        );
+        memory.observe_first_seen(executions, now);
+        classified
     }
 
     /// `{prefix}-{8 random lowercase letters and digits}` (see `runners::is_pool_runner`).

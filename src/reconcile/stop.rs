@@ -4,11 +4,14 @@
 //! kept instead of killed.
 
 use serde::Serialize;
+use tokio::time::Instant;
 
 use crate::azure::JobsClient;
 use crate::github::GithubClient;
 use crate::github::runners::{self, Target};
 use crate::scaling::drain::{Stop, StopReason};
+
+const OUT_OF_TIME: &str = "out of time for this tick; reconsidered next tick";
 
 /// What happened to one planned stop.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -38,15 +41,21 @@ pub struct OrphanOutcome {
     pub result: StopResult,
 }
 
-/// Carries out `stops` in order.
+/// Carries out `stops` in order. Stops not begun by `deadline` are reported as failed and
+/// reconsidered next tick.
 pub async fn stop_all(
     github: &GithubClient,
     jobs: &JobsClient,
     stops: &[Stop],
+    deadline: Instant,
 ) -> Vec<StopOutcome> {
     let mut outcomes = Vec::with_capacity(stops.len());
     for stop in stops {
-        let result = stop_one(github, jobs, stop).await;
+        let result = if Instant::now() >= deadline {
+            StopResult::Failed(OUT_OF_TIME.into())
+        } else {
+            stop_one(github, jobs, stop).await
+        };
         match &result {
             StopResult::Stopped => {
                 tracing::info!(execution = %stop.execution, runner = ?stop.runner_name, reason = ?stop.reason, "execution stopped")
@@ -96,10 +105,15 @@ async fn remove_registration(github: &GithubClient, target: &Target, id: u64) ->
 pub async fn remove_orphans(
     github: &GithubClient,
     orphans: &[(u64, String, Target)],
+    deadline: Instant,
 ) -> Vec<OrphanOutcome> {
     let mut outcomes = Vec::with_capacity(orphans.len());
     for (id, name, target) in orphans {
-        let result = remove_registration(github, target, *id).await;
+        let result = if Instant::now() >= deadline {
+            StopResult::Failed(OUT_OF_TIME.into())
+        } else {
+            remove_registration(github, target, *id).await
+        };
         tracing::info!(runner = %name, result = ?result, "orphan registration");
         outcomes.push(OrphanOutcome {
             runner: name.clone(),

@@ -56,6 +56,8 @@ pub struct ClassifiedExecution {
     pub start_time: Option<DateTime<Utc>>,
     /// When its runner's job completed (finished executions).
     pub finished_at: Option<DateTime<Utc>>,
+    /// Not listed by ARM yet (a start remembered by this process): never a stop candidate.
+    pub remembered: bool,
 }
 
 /// What classification needs besides the executions.
@@ -68,6 +70,8 @@ pub struct Evidence<'a> {
     pub prefix: &'a str,
     pub boot_grace: Duration,
     pub now: DateTime<Utc>,
+    /// When earlier ticks first saw each execution: its age when ARM gives no `startTime`.
+    pub first_seen: &'a HashMap<String, DateTime<Utc>>,
 }
 
 /// Classifies each active execution.
@@ -114,6 +118,7 @@ pub fn classify(executions: &[Execution], evidence: &Evidence) -> Vec<Classified
                     .and_then(|n| jobs.get(n))
                     .filter(|_| class == ExecutionClass::Finished)
                     .and_then(|job| job.completed_at),
+                remembered: execution.remembered,
             }
         })
         .collect()
@@ -139,10 +144,13 @@ fn class_of(
     if runner.is_some_and(|r| r.online) {
         return ExecutionClass::Idle;
     }
-    // Not connected yet (a JIT registration is listed offline until its runner connects).
-    let young = execution
+    // Not connected yet (a JIT registration is listed offline until its runner connects). An
+    // execution ARM lists without a start time is as old as this process has known it.
+    let started = execution
         .start_time
-        .is_some_and(|started| evidence.now - started < evidence.boot_grace);
+        .or_else(|| evidence.first_seen.get(&execution.name).copied())
+        .unwrap_or(evidence.now);
+    let young = evidence.now - started < evidence.boot_grace;
     if young {
         ExecutionClass::Booting
     } else {
@@ -166,6 +174,7 @@ mod tests {
             start_time: Some(now() - Duration::seconds(age_secs)),
             runner_name: runner.map(str::to_owned),
             repository: None,
+            remembered: false,
         }
     }
 
@@ -203,6 +212,7 @@ mod tests {
             prefix: "pool",
             boot_grace: Duration::seconds(300),
             now: now(),
+            first_seen: &HashMap::new(),
         };
         let cases = [
             (
@@ -260,6 +270,7 @@ mod tests {
             prefix: "pool",
             boot_grace: Duration::seconds(300),
             now: now(),
+            first_seen: &HashMap::new(),
         };
         let executions = vec![
             execution("a", "Succeeded", 60, Some("pool-a0000000")),
@@ -284,6 +295,7 @@ mod tests {
             prefix: "pool",
             boot_grace: Duration::seconds(300),
             now: now(),
+            first_seen: &HashMap::new(),
         };
         let executions = vec![
             execution("a", "Running", 900, Some("pool-job00000")),

@@ -18,6 +18,10 @@ use crate::github::Target;
 /// Consecutive ticks an execution must be seen in a class before it is stopped for it.
 pub const OBSERVATIONS_BEFORE_STOP: u32 = 2;
 
+/// And the time those observations must span: two ticks a second apart (a timer tick and an
+/// HTTP call) are one look, not two. Timer ticks are a minute apart; this leaves room for jitter.
+pub const OBSERVATION_SPAN: Duration = Duration::seconds(50);
+
 /// Why an execution is stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -77,6 +81,11 @@ pub struct DrainInput<'a> {
     pub boot_grace: Duration,
     pub finished_grace: Duration,
     pub max_stops_per_tick: u32,
+    /// Whether lost executions may be stopped. Only with JIT registration is the runner's name
+    /// certain to be the one the scaler chose; an image that registers itself under another
+    /// name would make a busy runner look lost, and nothing (no registration to delete, no
+    /// 422) would protect it.
+    pub stop_lost: bool,
 }
 
 /// The scale-down decision of one tick.
@@ -102,10 +111,12 @@ pub fn plan_drain(input: &DrainInput) -> DrainPlan {
         };
     }
     let observed_twice = |e: &ClassifiedExecution| {
-        input
-            .seen
-            .get(&e.name)
-            .is_some_and(|s| s.class == e.class && s.ticks >= OBSERVATIONS_BEFORE_STOP)
+        !e.remembered
+            && input.seen.get(&e.name).is_some_and(|s| {
+                s.class == e.class
+                    && s.ticks >= OBSERVATIONS_BEFORE_STOP
+                    && input.now - s.since >= OBSERVATION_SPAN
+            })
     };
 
     let mut candidates: Vec<Stop> = Vec::new();
@@ -118,7 +129,7 @@ pub fn plan_drain(input: &DrainInput) -> DrainPlan {
                 let overdue = since.is_some_and(|t| input.now - t >= input.finished_grace);
                 overdue.then_some(StopReason::Finished)
             }
-            ExecutionClass::Lost => Some(StopReason::Lost),
+            ExecutionClass::Lost if input.stop_lost => Some(StopReason::Lost),
             _ => None,
         };
         if let Some(reason) = reason {
@@ -138,7 +149,10 @@ pub fn plan_drain(input: &DrainInput) -> DrainPlan {
     let orphans = input
         .orphans
         .iter()
-        .filter(|o| o.ticks >= OBSERVATIONS_BEFORE_STOP && input.now - o.since >= input.boot_grace)
+        .filter(|o| {
+            o.ticks >= OBSERVATIONS_BEFORE_STOP
+                && input.now - o.since >= input.boot_grace.max(OBSERVATION_SPAN)
+        })
         .take(cap)
         .map(|o| (o.runner_id, o.runner_name.clone(), o.target.clone()))
         .collect();

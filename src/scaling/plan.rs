@@ -171,6 +171,7 @@ mod tests {
                     runner_id: None,
                     start_time: None,
                     finished_at: None,
+                    remembered: false,
                 });
             }
         }

@@ -98,7 +98,12 @@ impl World {
 
     /// The real scaler on the manual clock, with reproducible runner names.
     pub fn scaler(&self, extra: &[(&str, &str)]) -> Arc<Scaler> {
-        Arc::new(Scaler::new(self.settings(extra), Arc::new(self.clock.clone()), Some(1)).unwrap())
+        Arc::new(self.unshared_scaler(extra))
+    }
+
+    /// The same, not yet shared (to adjust it first).
+    pub fn unshared_scaler(&self, extra: &[(&str, &str)]) -> Scaler {
+        Scaler::new(self.settings(extra), Arc::new(self.clock.clone()), Some(1)).unwrap()
     }
 
     async fn mount_identity(&self) {

@@ -15,6 +15,7 @@ fn execution(name: &str, class: ExecutionClass, age_minutes: i64) -> ClassifiedE
         runner_id: Some(100),
         start_time: Some(now() - Duration::minutes(age_minutes)),
         finished_at: None,
+        remembered: false,
     }
 }
 
@@ -63,6 +64,7 @@ fn input<'a>(
         boot_grace: Duration::minutes(5),
         finished_grace: Duration::minutes(2),
         max_stops_per_tick: 10,
+        stop_lost: true,
     }
 }
 
@@ -201,4 +203,38 @@ fn orphan_registrations_go_after_the_boot_grace_and_two_sightings() {
     let plan = plan_drain(&drain);
     let ids: Vec<u64> = plan.orphans.iter().map(|o| o.0).collect();
     assert_eq!(ids, vec![1]);
+}
+
+#[test]
+fn lost_executions_are_left_alone_when_the_image_registers_itself() {
+    let executions = vec![execution("lost", ExecutionClass::Lost, 40)];
+    let twice = seen(&executions, 2);
+    let mut drain = input(&executions, &twice, &[], 0);
+    drain.stop_lost = false;
+    assert!(plan_drain(&drain).stops.is_empty());
+}
+
+#[test]
+fn two_looks_a_moment_apart_are_one_observation() {
+    let executions = vec![execution("idle", ExecutionClass::Idle, 40)];
+    let mut history = seen(&executions, 2);
+    history.get_mut("idle").unwrap().since = now() - Duration::seconds(1);
+    assert!(
+        plan_drain(&input(&executions, &history, &[], 0))
+            .stops
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_start_not_listed_by_arm_yet_is_never_stopped() {
+    let mut remembered = execution("(starting pool-x)", ExecutionClass::Lost, 40);
+    remembered.remembered = true;
+    let executions = vec![remembered];
+    let history = seen(&executions, 5);
+    assert!(
+        plan_drain(&input(&executions, &history, &[], 0))
+            .stops
+            .is_empty()
+    );
 }
