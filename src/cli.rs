@@ -13,7 +13,9 @@ use crate::clock::SystemClock;
 use crate::host;
 use crate::reconcile::{Scaler, TickOptions};
 use crate::scaling::schedule::{WarmSchedule, render_transitions};
-use crate::settings::{AzureCredential, GithubAuth, Loaded, Settings, SettingsErrors};
+use crate::settings::{
+    AzureCredential, GithubAuth, Loaded, Registration, RunnerScope, Settings, SettingsErrors,
+};
 
 /// Exit code: the tick observed what it needed / the settings are valid.
 pub const EXIT_OK: u8 = 0;
@@ -178,7 +180,13 @@ fn check() -> u8 {
         Some(repos) => println!("  repositories      {}", repos.join(", ")),
         None => println!("  repositories      every repository the credentials can see"),
     }
-    println!("  runner scope      {:?}", settings.github.scope);
+    println!(
+        "  runner scope      {}",
+        match settings.github.scope {
+            RunnerScope::Org => "org (runners on the organization)",
+            RunnerScope::Repo => "repo (runners per repository)",
+        }
+    );
     println!(
         "  GitHub auth       {}",
         match settings.github.auth {
@@ -186,18 +194,31 @@ fn check() -> u8 {
             GithubAuth::Token(_) => "token",
         }
     );
-    println!("  GitHub API        {}", settings.github.api_url);
+    println!(
+        "  GitHub API        {}",
+        settings.github.api_url.as_str().trim_end_matches('/')
+    );
     println!("  labels            {}", settings.pool.labels.join(", "));
     println!(
         "  runner names      {}-<8 characters>",
         settings.pool.name_prefix
     );
-    println!("  registration      {:?}", settings.pool.registration);
+    println!(
+        "  registration      {}",
+        match settings.pool.registration {
+            Registration::Jit => "jit (a single-use config per execution)",
+            Registration::Token => "token (a registration token in RUNNER_TOKEN)",
+            Registration::None => "none (the image registers itself as RUNNER_NAME)",
+        }
+    );
     println!(
         "  job               {}/{}/{}",
         settings.azure.subscription_id, settings.azure.resource_group, settings.azure.job_name
     );
-    println!("  ARM               {}", settings.azure.arm_url);
+    println!(
+        "  ARM               {}",
+        settings.azure.arm_url.as_str().trim_end_matches('/')
+    );
     println!(
         "  Azure credential  {}",
         match settings.azure.credential {

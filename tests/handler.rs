@@ -342,3 +342,46 @@ async fn a_handler_with_invalid_settings_fails_every_invocation_with_the_problem
     );
     let _ = Duration::zero();
 }
+
+#[tokio::test]
+async fn an_oversized_body_or_a_mangled_path_still_gets_a_json_error() {
+    let world = World::start().await;
+    let (address, _stop, _task) = serve(world.scaler(&[])).await;
+    let client = aca_runner_scaler::http::client();
+
+    let huge = format!(
+        "{{\"Data\": {{\"timer\": {{}}}}, \"Metadata\": \"{}\"}}",
+        "x".repeat(3 * 1024 * 1024)
+    );
+    let response = client
+        .post(format!("http://{address}/reconcile-timer"))
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let reply: Value = response.json().await.unwrap();
+    assert!(
+        reply["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read"),
+        "{reply}"
+    );
+
+    let response = client
+        .post(format!("http://{address}/%FF%FE"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let reply: Value = response.json().await.unwrap();
+    assert!(
+        reply["error"]
+            .as_str()
+            .unwrap()
+            .contains("no function named `%FF%FE`"),
+        "{reply}"
+    );
+}

@@ -357,7 +357,8 @@ mod tests {
 
     #[test]
     fn retry_after_is_read_in_any_of_its_forms_and_clamped() {
-        let cases: &[(&[(&str, &str)], Option<i64>)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<i64>);
+        let cases: &[Case] = &[
             (&[("retry-after", "7")], Some(7_000)),
             (&[("retry-after-ms", "250")], Some(250)),
             (

@@ -112,6 +112,9 @@ pub struct QueueObservation {
     pub failures: Vec<ReadFailure>,
 }
 
+/// One repository's jobs, or why they could not be read, or the deadline passing first.
+type RepositoryRead = Result<Result<Vec<WorkflowJob>, GithubError>, Elapsed>;
+
 /// Reads the queue of `repos` (or of every repository the credentials see).
 ///
 /// Reads still running at `deadline` are abandoned and reported as failed: a slow GitHub must
@@ -142,10 +145,7 @@ pub async fn observe_queue(
         },
     };
 
-    let results: Vec<(
-        String,
-        Result<Result<Vec<WorkflowJob>, GithubError>, Elapsed>,
-    )> = stream::iter(repos)
+    let results: Vec<(String, RepositoryRead)> = stream::iter(repos)
         .map(|repo| async move {
             let jobs = timeout_at(deadline, open_jobs(github, &repo)).await;
             (repo, jobs)

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::Uri;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
@@ -53,10 +55,13 @@ async fn ready() -> Json<Value> {
 
 async fn invoke(
     State(scaler): State<Arc<Scaler>>,
-    Path(function): Path<String>,
+    uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    // The function name is the raw path segment: no percent-decoding that could fail, so a
+    // mangled path still gets a JSON answer.
+    let function = uri.path().trim_start_matches('/').to_owned();
     let invocation = headers
         .get("x-azure-functions-invocationid")
         .and_then(|v| v.to_str().ok())
@@ -64,6 +69,18 @@ async fn invoke(
         .to_owned();
     let span = tracing::info_span!("invocation", function = %function, invocation = %invocation);
     async move {
+        let body = match body {
+            Ok(body) => body,
+            Err(rejection) => {
+                let status = rejection.status();
+                let message = format!(
+                    "the invocation body could not be read: {}",
+                    rejection.body_text()
+                );
+                tracing::warn!(function = %function, error = %message, "malformed invocation");
+                return error_reply(status, message);
+            }
+        };
         let request = match parse_invocation(&body) {
             Ok(request) => request,
             Err(message) => return bad_payload(&function, message),
@@ -145,8 +162,9 @@ async fn http(scaler: Arc<Scaler>, request: InvocationRequest) -> Response {
         .map(str::to_ascii_lowercase)
         .as_deref()
     {
-        None | Some("false" | "0" | "") => false,
-        Some("true" | "1") => true,
+        // The same words the DRY_RUN setting takes.
+        None | Some("false" | "0" | "no" | "") => false,
+        Some("true" | "1" | "yes") => true,
         Some(other) => {
             // The caller's mistake, not the invocation's: answer it through the output.
             let message = format!("dry_run must be `true` or `false`, not `{other}`");

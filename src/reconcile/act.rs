@@ -109,7 +109,7 @@ impl Starter<'_> {
                         runner,
                         target: target.clone(),
                     };
-                    tracing::info!(execution = ?started.execution, runner = %started.runner, target = %target, "execution started");
+                    tracing::info!(execution = started.execution.as_deref().unwrap_or("(not named yet)"), runner = %started.runner, target = %target, "execution started");
                     on_started(&started, now);
                     outcome.started.push(started);
                 }

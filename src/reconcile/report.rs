@@ -156,18 +156,30 @@ impl TickReport {
     /// One line for the invocation log and humans.
     pub fn summary(&self) -> String {
         let class = |c: ExecutionClass| self.executions.by_class.get(&c).copied().unwrap_or(0);
+        let mut classes = vec![
+            format!("busy {}", class(ExecutionClass::Busy)),
+            format!("idle {}", class(ExecutionClass::Idle)),
+            format!("booting {}", class(ExecutionClass::Booting)),
+            format!("finished {}", class(ExecutionClass::Finished)),
+            format!("lost {}", class(ExecutionClass::Lost)),
+        ];
+        // These two are rare; shown only when present, so the counts add up to `active`.
+        for (rare, word) in [
+            (ExecutionClass::Unobserved, "unobserved"),
+            (ExecutionClass::Foreign, "foreign"),
+        ] {
+            if class(rare) > 0 {
+                classes.push(format!("{word} {}", class(rare)));
+            }
+        }
         let mut line = format!(
-            "tick{}: demand {} ({} unmatched) in {} repositories; executions {} active (busy {}, idle {}, booting {}, finished {}, lost {}); wanted {}, started {}",
+            "tick{}: demand {} ({} unmatched) in {} repositories; executions {} active ({}); wanted {}, started {}",
             if self.dry_run { " (dry run)" } else { "" },
             self.demand.count,
             self.unmatched.count,
             self.repositories_scanned,
             self.executions.active,
-            class(ExecutionClass::Busy),
-            class(ExecutionClass::Idle),
-            class(ExecutionClass::Booting),
-            class(ExecutionClass::Finished),
-            class(ExecutionClass::Lost),
+            classes.join(", "),
             self.plan.wanted,
             self.started.len(),
         );
@@ -247,6 +259,9 @@ impl TickReport {
                 .iter()
                 .map(|f| format!("start failed for runner {}: {}", f.runner, f.error)),
         );
+        if let Some(reason) = &self.drain.plan.held_back {
+            lines.push(format!("scale-down held back: {reason}"));
+        }
         lines.extend(self.drain.stops.iter().map(|s| {
             format!(
                 "stop {} ({:?}, runner {}): {:?}",

@@ -58,10 +58,10 @@ pub async fn stop_all(
         };
         match &result {
             StopResult::Stopped => {
-                tracing::info!(execution = %stop.execution, runner = ?stop.runner_name, reason = ?stop.reason, "execution stopped")
+                tracing::info!(execution = %stop.execution, runner = stop.runner_name.as_deref().unwrap_or("-"), reason = ?stop.reason, "execution stopped")
             }
             StopResult::KeptBusy => {
-                tracing::info!(execution = %stop.execution, runner = ?stop.runner_name, "runner took a job while being drained; kept")
+                tracing::info!(execution = %stop.execution, runner = stop.runner_name.as_deref().unwrap_or("-"), "runner took a job while being drained; kept")
             }
             StopResult::Failed(error) => {
                 tracing::warn!(execution = %stop.execution, error = %error, "stop failed")

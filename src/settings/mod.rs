@@ -22,7 +22,7 @@ pub use github_key::AppKey;
 pub use reader::{SettingError, SettingsErrors};
 pub use secret::Secret;
 
-use reader::Reader;
+use reader::{Reader, quote};
 
 /// Everything the scaler needs to run, validated.
 #[derive(Debug, Clone)]
@@ -261,19 +261,27 @@ fn strip_owner(r: &mut Reader, owner: Option<&str>, repo: String) -> String {
         Some(_) => {
             r.error(
                 "GITHUB_REPOS",
-                format!("`{repo}` belongs to another owner than GITHUB_OWNER; list names only"),
+                format!(
+                    "{} belongs to another owner than GITHUB_OWNER; list names only",
+                    quote(&repo)
+                ),
             );
             return repo;
         }
         None => repo,
     };
-    if !name
+    let valid = name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-    {
+        && name != "."
+        && name != "..";
+    if !valid {
         r.error(
             "GITHUB_REPOS",
-            format!("`{name}` is not a repository name (letters, digits, `.`, `_`, `-`)"),
+            format!(
+                "{} is not a repository name (letters, digits, `.`, `_`, `-`)",
+                quote(&name)
+            ),
         );
     }
     name
@@ -372,8 +380,9 @@ fn read_pool(r: &mut Reader, job_name: Option<&str>) -> Option<PoolSettings> {
             r.error(
                 "RUNNER_NAME_PREFIX",
                 format!(
-                    "`{prefix}` is not a usable runner name prefix (1 to 50 letters, digits, `-`, \
-                     `_`, `.`; the default is ACA_JOB_NAME)"
+                    "{} is not a usable runner name prefix (1 to 50 letters, digits, `-`, `_`, \
+                     `.`; the default is ACA_JOB_NAME)",
+                    quote(prefix)
                 ),
             );
         }
@@ -401,7 +410,10 @@ fn read_pool(r: &mut Reader, job_name: Option<&str>) -> Option<PoolSettings> {
     if !env_name_ok || jitconfig_env == "RUNNER_NAME" {
         r.error(
             "RUNNER_JITCONFIG_ENV",
-            format!("`{jitconfig_env}` is not a usable environment variable name"),
+            format!(
+                "{} is not a usable environment variable name",
+                quote(&jitconfig_env)
+            ),
         );
     }
     let max_executions = r.number("MAX_EXECUTIONS", 10u32, 0..=1000);
@@ -456,6 +468,16 @@ fn read_labels(r: &mut Reader) -> Option<Vec<String>> {
         .unwrap_or_else(|| DEFAULT_LABELS.split(',').map(str::to_owned).collect());
     let mut labels: Vec<String> = Vec::new();
     for label in raw {
+        if label.chars().any(char::is_whitespace) || label.len() > 256 {
+            r.error(
+                "RUNNER_LABELS",
+                format!(
+                    "{} is not a label: labels are comma-separated, without spaces",
+                    quote(&label)
+                ),
+            );
+            continue;
+        }
         let label = label.to_lowercase();
         if !labels.contains(&label) {
             labels.push(label);
@@ -489,7 +511,7 @@ fn read_azure(r: &mut Reader) -> Option<AzureSettings> {
             {
                 r.error(
                     name,
-                    format!("`{value}` has characters an ARM name cannot have"),
+                    format!("{} has characters an ARM name cannot have", quote(value)),
                 );
             }
         }
@@ -501,8 +523,12 @@ fn read_azure(r: &mut Reader) -> Option<AzureSettings> {
         false,
     );
     let audience = r
-        .get("AZURE_RESOURCE_MANAGER_AUDIENCE")
-        .unwrap_or_else(|| "https://management.azure.com".to_owned());
+        .base_url(
+            "AZURE_RESOURCE_MANAGER_AUDIENCE",
+            "https://management.azure.com",
+            false,
+        )
+        .map(|url| url.as_str().trim_end_matches('/').to_owned());
     let credential = read_azure_credential(r);
 
     Some(AzureSettings {
@@ -511,7 +537,7 @@ fn read_azure(r: &mut Reader) -> Option<AzureSettings> {
         job_name: job_name?,
         container_name,
         arm_url: arm_url?,
-        audience,
+        audience: audience?,
         credential: credential?,
     })
 }
@@ -525,8 +551,23 @@ fn read_azure_credential(r: &mut Reader) -> Option<AzureCredential> {
     // An explicit client secret wins: it is what a developer sets locally, while the identity
     // variables are set by the platform.
     if client_secret.is_some() || tenant_id.is_some() {
-        if tenant_id.is_none() {
-            r.error("AZURE_TENANT_ID", "is required with AZURE_CLIENT_SECRET");
+        match &tenant_id {
+            None => r.error("AZURE_TENANT_ID", "is required with AZURE_CLIENT_SECRET"),
+            // It becomes a path segment of the token URL.
+            Some(tenant)
+                if !tenant
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.".contains(c)) =>
+            {
+                r.error(
+                    "AZURE_TENANT_ID",
+                    format!(
+                        "{} is not a tenant id (a GUID or a domain name)",
+                        quote(tenant)
+                    ),
+                );
+            }
+            Some(_) => {}
         }
         if client_id.is_none() {
             r.error(
@@ -591,6 +632,28 @@ pub fn misspellings(vars: &BTreeMap<String, String>) -> Vec<String> {
 fn warnings(vars: &BTreeMap<String, String>, settings: &Settings) -> Vec<String> {
     let mut warnings = misspellings(vars);
     let pool = &settings.pool;
+    let unused_authority = vars
+        .get("AZURE_AUTHORITY_HOST")
+        .is_some_and(|v| !v.trim().is_empty())
+        && matches!(
+            settings.azure.credential,
+            AzureCredential::ManagedIdentity { .. }
+        );
+    if unused_authority {
+        warnings.push(
+            "AZURE_AUTHORITY_HOST is set but unused: the managed identity is in use (it applies \
+             to AZURE_CLIENT_SECRET only)"
+                .to_owned(),
+        );
+    }
+    if pool.registration == Registration::Token {
+        warnings.push(
+            "RUNNER_REGISTRATION is `token`: a registration token valid for an hour and for any \
+             number of runners sits in each execution's environment, readable by anyone who can \
+             read the job; `jit` gives each runner a single-use config instead"
+                .to_owned(),
+        );
+    }
     if pool.max_executions == 0 || pool.max_starts_per_tick == 0 {
         warnings.push(
             "MAX_EXECUTIONS or MAX_STARTS_PER_TICK is 0: no execution will be started".to_owned(),

@@ -91,7 +91,11 @@ impl<'a> Reader<'a> {
         if value.is_empty() {
             return None;
         }
-        if value.starts_with(KEY_VAULT_REFERENCE) {
+        // App Service writes the prefix as documented, but people type it in any case.
+        let unresolved = value
+            .get(..KEY_VAULT_REFERENCE.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(KEY_VAULT_REFERENCE));
+        if unresolved {
             self.error(
                 name,
                 format!(
@@ -194,7 +198,7 @@ impl<'a> Reader<'a> {
         let url = match Url::parse(&raw) {
             Ok(url) => url,
             Err(e) => {
-                self.error(name, format!("`{raw}` is not a URL ({e})"));
+                self.error(name, format!("{} is not a URL ({e})", quote(&raw)));
                 return None;
             }
         };
@@ -212,7 +216,7 @@ impl<'a> Reader<'a> {
         .or_else(|| url.fragment().map(|_| "must not carry a fragment"))
         .or_else(|| url.host_str().is_none().then_some("has no host"));
         if let Some(problem) = problem {
-            self.error(name, format!("`{raw}` {problem}"));
+            self.error(name, format!("{} {problem}", quote(&raw)));
             return None;
         }
         let trimmed = url.as_str().trim_end_matches('/').to_owned();
@@ -235,12 +239,7 @@ impl<'a> Reader<'a> {
         if catalog::is_secret(name) {
             return "the value".to_owned();
         }
-        let short: String = value.chars().take(60).collect();
-        if short.len() < value.len() {
-            format!("`{short}…`")
-        } else {
-            format!("`{short}`")
-        }
+        quote(value)
     }
 
     /// Whether a problem was already recorded for one of `names`.
@@ -250,5 +249,16 @@ impl<'a> Reader<'a> {
 
     fn key_vault_failed(&self, name: &str) -> bool {
         self.has_errors_for(&[name])
+    }
+}
+
+/// A non-secret value quoted for a message, cut at 60 characters: a pasted blob must not turn
+/// one error into pages of output.
+pub fn quote(value: &str) -> String {
+    let short: String = value.chars().take(60).collect();
+    if short.len() < value.len() {
+        format!("`{short}…`")
+    } else {
+        format!("`{short}`")
     }
 }

@@ -290,3 +290,66 @@ fn a_warm_schedule_is_read_and_its_problems_name_the_rule_and_field() {
         repo_scope[0]
     );
 }
+
+#[test]
+fn odd_values_are_rejected_and_long_ones_are_not_echoed_whole() {
+    let long = "x".repeat(5000);
+    let errors = errors(&[
+        ("GITHUB_REPOS", ".."),
+        ("RUNNER_LABELS", "linux x64"),
+        ("AZURE_TENANT_ID", "../../x?y=1#"),
+        ("AZURE_CLIENT_ID", "c"),
+        ("AZURE_CLIENT_SECRET", "s"),
+        ("ACA_JOB_NAME", &format!("{long}!")),
+        ("AZURE_RESOURCE_MANAGER_AUDIENCE", "not a url"),
+    ]);
+    let all = errors.join("\n");
+    assert!(
+        all.contains("GITHUB_REPOS: `..` is not a repository name"),
+        "{all}"
+    );
+    assert!(
+        all.contains("RUNNER_LABELS: `linux x64` is not a label"),
+        "{all}"
+    );
+    assert!(
+        all.contains("AZURE_TENANT_ID: `../../x?y=1#` is not a tenant id"),
+        "{all}"
+    );
+    assert!(all.contains("AZURE_RESOURCE_MANAGER_AUDIENCE"), "{all}");
+    assert!(all.contains("ACA_JOB_NAME: `xxxx"), "{all}");
+    assert!(
+        all.len() < 2000,
+        "a long value is cut: {} characters",
+        all.len()
+    );
+}
+
+#[test]
+fn a_key_vault_reference_in_any_case_is_recognised() {
+    let errors = errors(&[(
+        "GITHUB_APP_PRIVATE_KEY",
+        "@microsoft.keyvault(VaultName=v;SecretName=k)",
+    )]);
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].contains("unresolved Key Vault reference"),
+        "{}",
+        errors[0]
+    );
+}
+
+#[test]
+fn risky_or_useless_settings_get_warnings() {
+    let loaded = Settings::from_vars(&vars(&[
+        ("RUNNER_REGISTRATION", "token"),
+        ("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us"),
+    ]))
+    .unwrap();
+    let all = loaded.warnings.join("\n");
+    assert!(
+        all.contains("AZURE_AUTHORITY_HOST is set but unused"),
+        "{all}"
+    );
+    assert!(all.contains("RUNNER_REGISTRATION is `token`"), "{all}");
+}
