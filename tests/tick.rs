@@ -1032,3 +1032,79 @@ async fn an_execution_listed_without_a_start_time_is_booting_not_lost() {
         "lost once older than the grace by our own clock"
     );
 }
+
+#[tokio::test]
+async fn repository_scoped_runners_register_on_the_repository_of_the_demand() {
+    let world = World::start().await;
+    world.mount_runs("api", "queued", &[1]).await;
+    world
+        .mount_jobs("api", 1, vec![job(1, 1, "queued", POOL, None)])
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{OWNER}/web/actions/runs")))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&world.github)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{OWNER}/api/actions/runners")))
+        .respond_with(ok(json!({ "total_count": 0, "runners": [] })))
+        .mount(&world.github)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/repos/{OWNER}/api/actions/runners/generate-jitconfig")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "runner": { "id": 5, "name": "x", "os": "unknown", "status": "offline", "busy": false, "labels": [] },
+            "encoded_jit_config": "JITCONFIG-SECRET-REPO"
+        })))
+        .mount(&world.github)
+        .await;
+    world.mount_start().await;
+    // An execution of the unreadable repository: its runner was not listed, so it may be busy.
+    let mut web = execution(
+        "e-web",
+        "Running",
+        Duration::minutes(30),
+        Some("pool-webwebwe"),
+    );
+    web["properties"]["template"]["containers"][0]["env"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "name": "RUNNER_REPOSITORY", "value": "web" }));
+    world.mount_executions(vec![web]).await;
+    let scaler = world.scaler(&[("GITHUB_RUNNER_SCOPE", "repo")]);
+
+    let report = scaler.tick(TickOptions::default()).await;
+    world.clock.advance(Duration::minutes(1));
+    let second = scaler.tick(TickOptions::default()).await;
+
+    assert_eq!(report.started.len(), 1);
+    assert_eq!(
+        report.started[0].target,
+        aca_runner_scaler::github::Target::Repo("api".into())
+    );
+    let start = body(
+        &world
+            .azure_requests("POST", &format!("{JOB_PATH}/start"))
+            .await[0],
+    );
+    let env = start["containers"][0]["env"].as_array().unwrap();
+    assert!(
+        env.contains(&json!({ "name": "RUNNER_REPOSITORY", "value": "api" })),
+        "{env:?}"
+    );
+    assert_eq!(
+        report.executions.by_class.get(&ExecutionClass::Unobserved),
+        Some(&1)
+    );
+    assert!(
+        second.drain.plan.stops.is_empty(),
+        "{:?}",
+        second.drain.plan.stops
+    );
+    assert!(
+        world
+            .github_requests("GET", "/repos/octo-org/web/actions/runners")
+            .await
+            .is_empty()
+    );
+}

@@ -288,28 +288,30 @@ impl Scaler {
         let now = self.clock.now();
         let github = &self.settings.github;
         let prefix = &self.settings.pool.name_prefix;
-        let known_targets = match (github.scope, &github.repos) {
-            (RunnerScope::Org, _) => Some(vec![Target::Org]),
-            (RunnerScope::Repo, Some(repos)) => {
-                Some(repos.iter().cloned().map(Target::Repo).collect())
-            }
-            // Repository scope over every repository: the runners are listed per repository
-            // found by the queue read.
-            (RunnerScope::Repo, None) => None,
+        // Organization scope: one runners listing, read alongside the rest. Repository scope:
+        // the runners of each repository whose queue was read (so a repository that answers
+        // 404 skips only itself, not the whole runners read).
+        let known_targets = match github.scope {
+            RunnerScope::Org => Some(vec![Target::Org]),
+            RunnerScope::Repo => None,
         };
 
         let deadline = Instant::now() + self.budget.reads;
         let queue_read = queue::observe_queue(&self.github, github.repos.as_deref(), now, deadline);
         let executions_read = timeout_at(deadline, self.jobs.list_executions());
-        let (queue, executions, runners) = match known_targets {
+        let (queue, executions, runners, listed) = match known_targets {
             Some(targets) => {
                 let runners_read = timeout_at(
                     deadline,
                     runners::list_pool_runners(&self.github, &targets, prefix),
                 );
-                tokio::join!(queue_read, executions_read, runners_read)
+                let (queue, executions, runners) =
+                    tokio::join!(queue_read, executions_read, runners_read);
+                (queue, executions, runners, targets)
             }
             None => {
+                // Only repositories whose queue was read: listing the runners of one that just
+                // failed would fail the runners read as a whole.
                 let (queue, executions) = tokio::join!(queue_read, executions_read);
                 let targets: Vec<Target> = queue
                     .repositories
@@ -319,9 +321,18 @@ impl Scaler {
                     .collect();
                 let runners_read = runners::list_pool_runners(&self.github, &targets, prefix);
                 let runners = timeout_at(deadline, runners_read).await;
-                (queue, executions, runners)
+                (queue, executions, runners, targets)
             }
         };
+        let runner_repositories = (github.scope == RunnerScope::Repo).then(|| {
+            listed
+                .iter()
+                .filter_map(|t| match t {
+                    Target::Repo(repo) => Some(repo.clone()),
+                    Target::Org => None,
+                })
+                .collect()
+        });
 
         let mut other_failures = Vec::new();
         let runners = match runners {
@@ -358,6 +369,7 @@ impl Scaler {
         Observation {
             queue,
             runners,
+            runner_repositories,
             executions,
             remembered,
             other_failures,
@@ -403,6 +415,7 @@ impl Scaler {
                 boot_grace: self.settings.pool.boot_grace,
                 now,
                 first_seen: &memory.first_seen,
+                listed_repositories: observation.runner_repositories.as_deref(),
             },
         );
         memory.observe_first_seen(executions, now);
@@ -425,6 +438,8 @@ struct Observation {
     queue: QueueObservation,
     /// `None`: the runners read failed.
     runners: Option<Vec<Runner>>,
+    /// Repository scope: the repositories whose runners were listed.
+    runner_repositories: Option<Vec<String>>,
     /// `None`: the executions read failed. Includes remembered starts.
     executions: Option<Vec<Execution>>,
     remembered: usize,

@@ -72,6 +72,10 @@ pub struct Evidence<'a> {
     pub now: DateTime<Utc>,
     /// When earlier ticks first saw each execution: its age when ARM gives no `startTime`.
     pub first_seen: &'a HashMap<String, DateTime<Utc>>,
+    /// The repositories whose runners were listed, with repository-scoped runners (`None`:
+    /// organization scope, one listing covers all). A repository whose runners were not
+    /// listed (its read failed) says nothing about its executions: their runners may be busy.
+    pub listed_repositories: Option<&'a [String]>,
 }
 
 /// Classifies each active execution.
@@ -138,7 +142,11 @@ fn class_of(
         (Some(false), _) => return ExecutionClass::Finished,
         _ => {}
     }
-    if evidence.runners.is_none() {
+    let unlisted_repository = match (evidence.listed_repositories, &execution.repository) {
+        (Some(listed), Some(repository)) => !listed.contains(repository),
+        _ => false,
+    };
+    if evidence.runners.is_none() || unlisted_repository {
         return ExecutionClass::Unobserved;
     }
     if runner.is_some_and(|r| r.online) {
@@ -213,6 +221,7 @@ mod tests {
             boot_grace: Duration::seconds(300),
             now: now(),
             first_seen: &HashMap::new(),
+            listed_repositories: None,
         };
         let cases = [
             (
@@ -271,6 +280,7 @@ mod tests {
             boot_grace: Duration::seconds(300),
             now: now(),
             first_seen: &HashMap::new(),
+            listed_repositories: None,
         };
         let executions = vec![
             execution("a", "Succeeded", 60, Some("pool-a0000000")),
@@ -296,6 +306,7 @@ mod tests {
             boot_grace: Duration::seconds(300),
             now: now(),
             first_seen: &HashMap::new(),
+            listed_repositories: None,
         };
         let executions = vec![
             execution("a", "Running", 900, Some("pool-job00000")),
@@ -310,5 +321,45 @@ mod tests {
             vec![ExecutionClass::Busy, ExecutionClass::Unobserved]
         );
         assert!(ExecutionClass::Unobserved.is_spare());
+    }
+}
+
+#[cfg(test)]
+mod repository_scope_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn an_execution_of_a_repository_whose_runners_were_not_listed_is_unobserved() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 4, 12, 0, 0).unwrap();
+        let execution = |name: &str, repo: &str| Execution {
+            name: name.into(),
+            status: "Running".into(),
+            start_time: Some(now - Duration::minutes(30)),
+            runner_name: Some(format!("pool-{name}0000")),
+            repository: Some(repo.into()),
+            remembered: false,
+        };
+        let listed = vec!["api".to_owned()];
+        let evidence = Evidence {
+            runners: Some(&[]),
+            runner_jobs: &[],
+            prefix: "pool",
+            boot_grace: Duration::seconds(300),
+            now,
+            first_seen: &HashMap::new(),
+            listed_repositories: Some(&listed),
+        };
+        let classes: Vec<ExecutionClass> = classify(
+            &[execution("aaaa", "api"), execution("bbbb", "web")],
+            &evidence,
+        )
+        .into_iter()
+        .map(|c| c.class)
+        .collect();
+        assert_eq!(
+            classes,
+            vec![ExecutionClass::Lost, ExecutionClass::Unobserved]
+        );
     }
 }
