@@ -395,3 +395,55 @@ async fn a_running_execution_carries_an_end_time_like_the_api_example() {
     assert_eq!(body["properties"]["status"], "Running");
     assert!(body["properties"]["endTime"].is_string());
 }
+
+#[tokio::test]
+async fn a_wrong_job_is_answered_only_after_the_api_version_and_the_token() {
+    let h = start(vec![]).await;
+    let token = h.arm_token().await;
+    let other_job = h.job_path().replace("runner-job", "other");
+
+    let no_version = h
+        .http
+        .get(h.url(&format!("{other_job}/executions")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_version.status(), 400);
+    assert_eq!(
+        json_of(no_version).await["error"]["code"],
+        "MissingApiVersionParameter"
+    );
+
+    let no_token = h
+        .http
+        .post(h.url(&format!(
+            "{other_job}/executions/x/stop?{}",
+            sandbox_support::API
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), 401);
+    assert_eq!(
+        json_of(no_token).await["error"]["code"],
+        "AuthenticationFailed"
+    );
+
+    let mangled = h
+        .http
+        .get(h.url(&format!(
+            "{}/executions/%FF?{}",
+            h.job_path(),
+            sandbox_support::API
+        )))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mangled.status(), 400);
+    assert_eq!(
+        mangled.text().await.unwrap(),
+        "Invalid URL: Invalid UTF-8 in `name`"
+    );
+}

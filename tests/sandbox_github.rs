@@ -485,3 +485,164 @@ async fn a_registration_token_is_issued_for_an_hour() {
         body["expires_at"].as_str().unwrap().parse().unwrap();
     assert_eq!(expires, h.now() + chrono::Duration::hours(1));
 }
+
+#[tokio::test]
+async fn a_repository_keeps_its_own_runners_apart_from_the_organisations() {
+    let h = start(vec![]).await;
+    let token = h.installation_token().await;
+    let repo_runners = format!("/repos/{ORG}/web/actions/runners");
+    let org_runners = format!("/orgs/{ORG}/actions/runners");
+    let status = |method: Method, path: String| {
+        let request = h.github(method, &path, &token);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+
+    let registered = h
+        .github(
+            Method::POST,
+            &format!("{repo_runners}/generate-jitconfig"),
+            &token,
+        )
+        .json(&json!({"name": "repo-1", "runner_group_id": 1, "labels": ["linux"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+    let id = json_of(registered).await["runner"]["id"].as_u64().unwrap();
+
+    let listed = json_of(
+        h.github(Method::GET, &repo_runners, &token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(listed["total_count"], 1);
+    assert_eq!(listed["runners"][0]["name"], "repo-1");
+    let org_listed = json_of(
+        h.github(Method::GET, &org_runners, &token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(org_listed["total_count"], 0, "not an organisation runner");
+
+    assert_eq!(
+        status(Method::GET, format!("{repo_runners}/{id}")).await,
+        200
+    );
+    assert_eq!(
+        status(Method::GET, format!("{org_runners}/{id}")).await,
+        404
+    );
+    assert_eq!(
+        status(Method::DELETE, format!("{org_runners}/{id}")).await,
+        404
+    );
+    assert_eq!(
+        status(Method::POST, format!("{repo_runners}/registration-token")).await,
+        201
+    );
+    for elsewhere in [
+        format!("/repos/{ORG}/nope/actions/runners"),
+        "/repos/someone-else/web/actions/runners".to_owned(),
+        "/orgs/someone-else/actions/runners".to_owned(),
+        format!("/repos/{ORG}/nope/actions/runners/{id}"),
+    ] {
+        assert_eq!(
+            status(Method::GET, elsewhere.clone()).await,
+            404,
+            "{elsewhere}"
+        );
+    }
+    assert_eq!(
+        status(Method::DELETE, format!("{repo_runners}/{id}")).await,
+        204
+    );
+    assert_eq!(
+        status(Method::DELETE, format!("{repo_runners}/{id}")).await,
+        404
+    );
+}
+
+#[tokio::test]
+async fn the_installation_is_found_for_a_repository_of_the_org_only() {
+    let h = start(vec![]).await;
+    let status = |path: &str| {
+        let request = h.github(Method::GET, path, &h.jwt());
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let repo = h
+        .github(
+            Method::GET,
+            &format!("/repos/{ORG}/web/installation"),
+            &h.jwt(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(repo.status(), 200);
+    assert_eq!(json_of(repo).await["id"], h.config.installation_id);
+
+    assert_eq!(
+        status(&format!("/repos/{ORG}/nope/installation")).await,
+        404
+    );
+    assert_eq!(status("/repos/someone-else/web/installation").await, 404);
+    assert_eq!(status("/orgs/someone-else/installation").await, 404);
+}
+
+#[tokio::test]
+async fn an_unknown_owner_is_answered_only_after_the_credentials_and_spends_quota() {
+    let h = start(vec![]).await;
+    let token = h.installation_token().await;
+    let path = "/orgs/someone-else/actions/runners/1";
+
+    let anonymous = h.http.get(h.url(path)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401, "credentials are checked first");
+
+    let remaining = |r: &reqwest::Response| {
+        r.headers()["x-ratelimit-remaining"]
+            .to_str()
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+    };
+    let first = h.github(Method::GET, path, &token).send().await.unwrap();
+    let second = h.github(Method::GET, path, &token).send().await.unwrap();
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (404, 404)
+    );
+    assert_eq!(remaining(&second), remaining(&first) - 1);
+    assert_eq!(
+        json_of(second).await["message"],
+        "Not Found",
+        "GitHub's error body"
+    );
+    let calls = h.emulator.with(|s| s.calls.clone());
+    assert_eq!(calls.of_kind(CallKind::GetRunner), 3);
+}
+
+#[tokio::test]
+async fn a_path_that_is_not_utf_8_is_refused_before_the_pipeline() {
+    let h = start(vec![]).await;
+    let token = h.installation_token().await;
+    for (path, param) in [
+        ("/orgs/%FF/actions/runners", "org"),
+        ("/repos/sandbox-org/%FF/actions/runners/1", "repo"),
+        ("/repos/%FF/web/installation", "owner"),
+        ("/repos/sandbox-org/%FF/actions/runs", "repo"),
+    ] {
+        let response = h.github(Method::GET, path, &token).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{path}");
+        assert_eq!(
+            response.text().await.unwrap(),
+            format!("Invalid URL: Invalid UTF-8 in `{param}`"),
+            "{path}"
+        );
+    }
+    let calls = h.emulator.with(|s| s.calls.clone());
+    assert_eq!(calls.with_status(Api::Github, 400), 0);
+}
