@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use aca_runner_scaler::sandbox::emulator::calls::{Api, CallKind};
 use reqwest::Method;
-use sandbox_support::{ORG, job, json_of, start, start_with};
+use sandbox_support::{ORG, job, json_of, start, start_with, status_of};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -181,12 +181,12 @@ async fn a_matching_if_none_match_gets_304_without_spending_quota() {
         "a strong ETag: {etag}"
     );
 
-    let cached = h
-        .github(Method::GET, path, &token)
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let revalidate = |token: &str| {
+        h.github(Method::GET, path, token)
+            .header("If-None-Match", &etag)
+            .send()
+    };
+    let cached = revalidate(&token).await.unwrap();
     assert_eq!(cached.status(), 304);
     assert_eq!(remaining(&cached), after_first, "a 304 spends nothing");
     assert!(cached.bytes().await.unwrap().is_empty());
@@ -205,12 +205,7 @@ async fn a_matching_if_none_match_gets_304_without_spending_quota() {
     // Once the run changes (GitHub cancels the job after a day), the old ETag no longer matches.
     h.advance(24 * 3600 + 60);
     let token = h.installation_token().await;
-    let changed = h
-        .github(Method::GET, path, &token)
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let changed = revalidate(&token).await.unwrap();
     assert_eq!(changed.status(), 200);
     assert_eq!(json_of(changed).await["total_count"], 0);
 }
@@ -221,14 +216,7 @@ async fn an_exhausted_rate_limit_answers_403_until_the_virtual_hour_turns() {
     let token = h.installation_token().await;
     let path = format!("/orgs/{ORG}/actions/runners");
     for _ in 0..3 {
-        assert_eq!(
-            h.github(Method::GET, &path, &token)
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
+        assert_eq!(status_of(h.github(Method::GET, &path, &token)).await, 200);
     }
     let limited = h.github(Method::GET, &path, &token).send().await.unwrap();
     assert_eq!(limited.status(), 403);
@@ -253,14 +241,7 @@ async fn an_exhausted_rate_limit_answers_403_until_the_virtual_hour_turns() {
     h.advance(3600);
     // A fresh token too: the old one lived exactly an hour.
     let token = h.installation_token().await;
-    assert_eq!(
-        h.github(Method::GET, &path, &token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(status_of(h.github(Method::GET, &path, &token)).await, 200);
 }
 
 #[tokio::test]
@@ -270,13 +251,9 @@ async fn lists_paginate_with_absolute_link_headers() {
     let h = start(jobs).await;
     h.advance(1);
     let token = h.installation_token().await;
-    let runs = json_of(
-        h.github(Method::GET, "/repos/sandbox-org/web/actions/runs", &token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let runs = h
+        .github_json("/repos/sandbox-org/web/actions/runs", &token)
+        .await;
     let run_id = runs["workflow_runs"][0]["id"].as_u64().unwrap();
 
     let mut url = h.url(&format!(
@@ -345,26 +322,17 @@ async fn a_waiting_job_shows_as_waiting_in_its_run_and_the_listing() {
     h.advance(60);
     assert_eq!(jobs_of("queued").await, 0);
 
-    let runs = json_of(
-        h.github(Method::GET, "/repos/sandbox-org/web/actions/runs", &token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let runs = h
+        .github_json("/repos/sandbox-org/web/actions/runs", &token)
+        .await;
     let run = &runs["workflow_runs"][0];
     assert_eq!(run["status"], "waiting");
-    let jobs = json_of(
-        h.github(
-            Method::GET,
+    let jobs = h
+        .github_json(
             &format!("/repos/{ORG}/web/actions/runs/{}/jobs", run["id"]),
             &token,
         )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+        .await;
     let statuses: Vec<&str> = jobs["jobs"]
         .as_array()
         .unwrap()
@@ -427,13 +395,9 @@ async fn generate_jitconfig_enforces_githubs_rules() {
             .unwrap();
         assert_eq!(response.status(), status, "{name}");
     }
-    let runners = json_of(
-        h.github(Method::GET, &format!("/orgs/{ORG}/actions/runners"), &token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let runners = h
+        .github_json(&format!("/orgs/{ORG}/actions/runners"), &token)
+        .await;
     assert_eq!(runners["total_count"], 1);
     assert_eq!(runners["runners"][0]["status"], "offline");
 }
@@ -492,10 +456,6 @@ async fn a_repository_keeps_its_own_runners_apart_from_the_organisations() {
     let token = h.installation_token().await;
     let repo_runners = format!("/repos/{ORG}/web/actions/runners");
     let org_runners = format!("/orgs/{ORG}/actions/runners");
-    let status = |method: Method, path: String| {
-        let request = h.github(method, &path, &token);
-        async move { request.send().await.unwrap().status().as_u16() }
-    };
 
     let registered = h
         .github(
@@ -510,69 +470,55 @@ async fn a_repository_keeps_its_own_runners_apart_from_the_organisations() {
     assert_eq!(registered.status(), 201);
     let id = json_of(registered).await["runner"]["id"].as_u64().unwrap();
 
-    let listed = json_of(
-        h.github(Method::GET, &repo_runners, &token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let listed = h.github_json(&repo_runners, &token).await;
     assert_eq!(listed["total_count"], 1);
     assert_eq!(listed["runners"][0]["name"], "repo-1");
-    let org_listed = json_of(
-        h.github(Method::GET, &org_runners, &token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let org_listed = h.github_json(&org_runners, &token).await;
     assert_eq!(org_listed["total_count"], 0, "not an organisation runner");
 
-    assert_eq!(
-        status(Method::GET, format!("{repo_runners}/{id}")).await,
-        200
-    );
-    assert_eq!(
-        status(Method::GET, format!("{org_runners}/{id}")).await,
-        404
-    );
-    assert_eq!(
-        status(Method::DELETE, format!("{org_runners}/{id}")).await,
-        404
-    );
-    assert_eq!(
-        status(Method::POST, format!("{repo_runners}/registration-token")).await,
-        201
-    );
-    for elsewhere in [
-        format!("/repos/{ORG}/nope/actions/runners"),
-        "/repos/someone-else/web/actions/runners".to_owned(),
-        "/orgs/someone-else/actions/runners".to_owned(),
-        format!("/repos/{ORG}/nope/actions/runners/{id}"),
-    ] {
-        assert_eq!(
-            status(Method::GET, elsewhere.clone()).await,
+    // In order: the last two delete the runner, then find it gone.
+    let calls = [
+        (Method::GET, format!("{repo_runners}/{id}"), 200),
+        (Method::GET, format!("{org_runners}/{id}"), 404),
+        (Method::DELETE, format!("{org_runners}/{id}"), 404),
+        (
+            Method::POST,
+            format!("{repo_runners}/registration-token"),
+            201,
+        ),
+        (
+            Method::GET,
+            format!("/repos/{ORG}/nope/actions/runners"),
             404,
-            "{elsewhere}"
-        );
+        ),
+        (
+            Method::GET,
+            format!("/repos/{ORG}/nope/actions/runners/{id}"),
+            404,
+        ),
+        (
+            Method::GET,
+            "/repos/someone-else/web/actions/runners".into(),
+            404,
+        ),
+        (
+            Method::GET,
+            "/orgs/someone-else/actions/runners".into(),
+            404,
+        ),
+        (Method::DELETE, format!("{repo_runners}/{id}"), 204),
+        (Method::DELETE, format!("{repo_runners}/{id}"), 404),
+    ];
+    for (method, path, expected) in calls {
+        let status = status_of(h.github(method.clone(), &path, &token)).await;
+        assert_eq!(status, expected, "{method} {path}");
     }
-    assert_eq!(
-        status(Method::DELETE, format!("{repo_runners}/{id}")).await,
-        204
-    );
-    assert_eq!(
-        status(Method::DELETE, format!("{repo_runners}/{id}")).await,
-        404
-    );
 }
 
 #[tokio::test]
 async fn the_installation_is_found_for_a_repository_of_the_org_only() {
     let h = start(vec![]).await;
-    let status = |path: &str| {
-        let request = h.github(Method::GET, path, &h.jwt());
-        async move { request.send().await.unwrap().status().as_u16() }
-    };
+    let status = |path: &str| status_of(h.github(Method::GET, path, &h.jwt()));
     let repo = h
         .github(
             Method::GET,

@@ -5,7 +5,7 @@ mod common;
 
 use aca_runner_scaler::reconcile::TickOptions;
 use aca_runner_scaler::scaling::classify::ExecutionClass;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use common::*;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
@@ -13,6 +13,18 @@ use wiremock::{Mock, Request, ResponseTemplate};
 
 fn body(request: &Request) -> Value {
     serde_json::from_slice(&request.body).unwrap()
+}
+
+/// Token minting answering `token` (without `permissions`), not mounted yet.
+fn token_mint(token: &str, expires_at: DateTime<Utc>) -> Mock {
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "/app/installations/{INSTALLATION}/access_tokens"
+        )))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({ "token": token, "expires_at": expires_at })),
+        )
 }
 
 #[tokio::test]
@@ -452,13 +464,7 @@ async fn the_installation_token_is_refreshed_before_it_expires() {
 
     // 56 minutes in, the 60-minute token is within the 5-minute margin: a new one is minted.
     world.clock.advance(Duration::minutes(6));
-    Mock::given(method("POST"))
-        .and(path(format!(
-            "/app/installations/{INSTALLATION}/access_tokens"
-        )))
-        .respond_with(ResponseTemplate::new(201).set_body_json(
-            json!({ "token": "ghs_second", "expires_at": t0() + Duration::minutes(116) }),
-        ))
+    token_mint("ghs_second", t0() + Duration::minutes(116))
         .with_priority(1)
         .mount(&world.github)
         .await;
@@ -491,24 +497,12 @@ async fn a_rejected_token_is_refreshed_once_and_the_call_retried() {
         .mount(&world.github)
         .await;
     // Minting hands out ghs_first, then ghs_fresh.
-    Mock::given(method("POST"))
-        .and(path(format!(
-            "/app/installations/{INSTALLATION}/access_tokens"
-        )))
-        .respond_with(ResponseTemplate::new(201).set_body_json(
-            json!({ "token": "ghs_first", "expires_at": t0() + Duration::hours(1) }),
-        ))
+    token_mint("ghs_first", t0() + Duration::hours(1))
         .with_priority(1)
         .up_to_n_times(1)
         .mount(&world.github)
         .await;
-    Mock::given(method("POST"))
-        .and(path(format!(
-            "/app/installations/{INSTALLATION}/access_tokens"
-        )))
-        .respond_with(ResponseTemplate::new(201).set_body_json(
-            json!({ "token": "ghs_fresh", "expires_at": t0() + Duration::hours(1) }),
-        ))
+    token_mint("ghs_fresh", t0() + Duration::hours(1))
         .with_priority(2)
         .up_to_n_times(1)
         .mount(&world.github)
