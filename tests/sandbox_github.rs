@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use aca_runner_scaler::sandbox::emulator::calls::{Api, CallKind};
 use reqwest::Method;
-use sandbox_support::{ORG, job, json_of, start, start_with, status_of};
+use sandbox_support::{ORG, job, json_of, rate_remaining, start, start_with, status_of};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -141,22 +141,28 @@ async fn requests_without_user_agent_or_credentials_are_refused() {
 }
 
 #[tokio::test]
-async fn the_installation_is_found_for_the_org_but_not_as_a_user() {
+async fn the_installation_is_found_for_the_org_and_its_repositories_but_not_as_a_user() {
     let h = start(vec![]).await;
-    let org = h
-        .github(Method::GET, &format!("/orgs/{ORG}/installation"), &h.jwt())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(org.status(), 200);
-    assert_eq!(json_of(org).await["id"], h.config.installation_id);
+    let jwt = h.jwt();
+    for found in [
+        format!("/orgs/{ORG}/installation"),
+        format!("/repos/{ORG}/web/installation"),
+    ] {
+        let response = h.github(Method::GET, &found, &jwt).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{found}");
+        let id = &json_of(response).await["id"];
+        assert_eq!(id, h.config.installation_id, "{found}");
+    }
 
-    let user = h
-        .github(Method::GET, &format!("/users/{ORG}/installation"), &h.jwt())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(user.status(), 404);
+    for missing in [
+        format!("/users/{ORG}/installation"),
+        format!("/repos/{ORG}/nope/installation"),
+        "/repos/someone-else/web/installation".into(),
+        "/orgs/someone-else/installation".into(),
+    ] {
+        let status = status_of(h.github(Method::GET, &missing, &jwt)).await;
+        assert_eq!(status, 404, "{missing}");
+    }
 }
 
 #[tokio::test]
@@ -168,14 +174,7 @@ async fn a_matching_if_none_match_gets_304_without_spending_quota() {
 
     let first = h.github(Method::GET, path, &token).send().await.unwrap();
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
-    let remaining = |r: &reqwest::Response| {
-        r.headers()["x-ratelimit-remaining"]
-            .to_str()
-            .unwrap()
-            .parse::<u32>()
-            .unwrap()
-    };
-    let after_first = remaining(&first);
+    let after_first = rate_remaining(&first);
     assert!(
         etag.starts_with('"') && etag.ends_with('"'),
         "a strong ETag: {etag}"
@@ -188,11 +187,11 @@ async fn a_matching_if_none_match_gets_304_without_spending_quota() {
     };
     let cached = revalidate(&token).await.unwrap();
     assert_eq!(cached.status(), 304);
-    assert_eq!(remaining(&cached), after_first, "a 304 spends nothing");
+    assert_eq!(rate_remaining(&cached), after_first, "a 304 spends nothing");
     assert!(cached.bytes().await.unwrap().is_empty());
 
     let again = h.github(Method::GET, path, &token).send().await.unwrap();
-    assert_eq!(remaining(&again), after_first - 1);
+    assert_eq!(rate_remaining(&again), after_first - 1);
 
     let calls = h.emulator.with(|s| s.calls.clone());
     assert_eq!(
@@ -516,30 +515,6 @@ async fn a_repository_keeps_its_own_runners_apart_from_the_organisations() {
 }
 
 #[tokio::test]
-async fn the_installation_is_found_for_a_repository_of_the_org_only() {
-    let h = start(vec![]).await;
-    let status = |path: &str| status_of(h.github(Method::GET, path, &h.jwt()));
-    let repo = h
-        .github(
-            Method::GET,
-            &format!("/repos/{ORG}/web/installation"),
-            &h.jwt(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(repo.status(), 200);
-    assert_eq!(json_of(repo).await["id"], h.config.installation_id);
-
-    assert_eq!(
-        status(&format!("/repos/{ORG}/nope/installation")).await,
-        404
-    );
-    assert_eq!(status("/repos/someone-else/web/installation").await, 404);
-    assert_eq!(status("/orgs/someone-else/installation").await, 404);
-}
-
-#[tokio::test]
 async fn an_unknown_owner_is_answered_only_after_the_credentials_and_spends_quota() {
     let h = start(vec![]).await;
     let token = h.installation_token().await;
@@ -548,20 +523,13 @@ async fn an_unknown_owner_is_answered_only_after_the_credentials_and_spends_quot
     let anonymous = h.http.get(h.url(path)).send().await.unwrap();
     assert_eq!(anonymous.status(), 401, "credentials are checked first");
 
-    let remaining = |r: &reqwest::Response| {
-        r.headers()["x-ratelimit-remaining"]
-            .to_str()
-            .unwrap()
-            .parse::<u32>()
-            .unwrap()
-    };
     let first = h.github(Method::GET, path, &token).send().await.unwrap();
     let second = h.github(Method::GET, path, &token).send().await.unwrap();
     assert_eq!(
         (first.status().as_u16(), second.status().as_u16()),
         (404, 404)
     );
-    assert_eq!(remaining(&second), remaining(&first) - 1);
+    assert_eq!(rate_remaining(&second), rate_remaining(&first) - 1);
     assert_eq!(
         json_of(second).await["message"],
         "Not Found",

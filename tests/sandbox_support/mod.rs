@@ -216,6 +216,15 @@ pub async fn json_of(response: Response) -> Value {
     response.json().await.unwrap()
 }
 
+/// The `x-ratelimit-remaining` GitHub answered with.
+pub fn rate_remaining(response: &Response) -> u32 {
+    response.headers()["x-ratelimit-remaining"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 /// Sends `request` and returns the status it is answered with.
 pub async fn status_of(request: RequestBuilder) -> u16 {
     request.send().await.unwrap().status().as_u16()
