@@ -1,11 +1,11 @@
 //! The GitHub half of the emulator: the REST endpoints a runner scaler uses, behind one
 //! pipeline that does what GitHub does around every call.
 //!
-//! The pipeline ([`respond`]) counts the call, fires an injected fault, refuses a request
-//! without `User-Agent` (403) or credentials (401), authenticates the App JWT or installation
-//! token against the virtual clock, enforces the hourly rate limit (403 with `remaining: 0`),
-//! answers a matching `If-None-Match` with 304 without spending quota, and sets the
-//! `x-ratelimit-*` headers (on every answer; before authentication, those of the
+//! The pipeline ([`GithubRequest::respond`]) counts the call, fires an injected fault, refuses
+//! a request without `User-Agent` (403) or credentials (401), authenticates the App JWT or
+//! installation token against the virtual clock, enforces the hourly rate limit (403 with
+//! `remaining: 0`), answers a matching `If-None-Match` with 304 without spending quota, and
+//! sets the `x-ratelimit-*` headers (on every answer; before authentication, those of the
 //! unauthenticated limit), `ETag` and `Link`.
 
 mod actions;
