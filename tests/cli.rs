@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::process::Stdio;
+use std::process::{Output, Stdio};
 use std::time::Duration as StdDuration;
 
 use common::*;
@@ -22,6 +22,11 @@ fn command(vars: &std::collections::BTreeMap<String, String>, args: &[&str]) -> 
     command
 }
 
+/// Runs the binary with only `vars` in its environment and waits for it to exit.
+async fn run(vars: &std::collections::BTreeMap<String, String>, args: &[&str]) -> Output {
+    command(vars, args).output().await.unwrap()
+}
+
 #[tokio::test]
 async fn check_reports_a_key_vault_reference_and_a_misspelling_and_exits_1() {
     let world = World::start().await;
@@ -31,7 +36,7 @@ async fn check_reports_a_key_vault_reference_and_a_misspelling_and_exits_1() {
     )]);
     vars.insert("RUNNER_LABEL".into(), "gpu".into());
 
-    let output = command(&vars, &["check"]).output().await.unwrap();
+    let output = run(&vars, &["check"]).await;
 
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -54,10 +59,7 @@ async fn check_reports_a_key_vault_reference_and_a_misspelling_and_exits_1() {
 #[tokio::test]
 async fn check_prints_the_settings_in_force_without_secrets() {
     let world = World::start().await;
-    let output = command(&world.vars(&[]), &["check"])
-        .output()
-        .await
-        .unwrap();
+    let output = run(&world.vars(&[]), &["check"]).await;
     assert_eq!(output.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("settings are valid"), "{stdout}");
@@ -76,10 +78,7 @@ async fn reconcile_prints_the_report_on_stdout_and_exits_by_outcome() {
         .mount_jobs("api", 1, vec![job(1, 1, "queued", &["linux"], None)])
         .await;
 
-    let output = command(&world.vars(&[]), &["reconcile", "--dry-run"])
-        .output()
-        .await
-        .unwrap();
+    let output = run(&world.vars(&[]), &["reconcile", "--dry-run"]).await;
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -98,13 +97,11 @@ async fn reconcile_prints_the_report_on_stdout_and_exits_by_outcome() {
     .respond_with(wiremock::ResponseTemplate::new(404))
     .mount(&world.github)
     .await;
-    let failing = command(
+    let failing = run(
         &world.vars(&[("GITHUB_REPOS", "api,missing")]),
         &["reconcile", "--dry-run"],
     )
-    .output()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(failing.status.code(), Some(2));
     let report: Value = serde_json::from_slice(&failing.stdout).unwrap();
     assert_eq!(
@@ -112,10 +109,7 @@ async fn reconcile_prints_the_report_on_stdout_and_exits_by_outcome() {
         "repository octo-org/missing"
     );
 
-    let invalid = command(&world.vars(&[("MAX_EXECUTIONS", "-1")]), &["reconcile"])
-        .output()
-        .await
-        .unwrap();
+    let invalid = run(&world.vars(&[("MAX_EXECUTIONS", "-1")]), &["reconcile"]).await;
     assert_eq!(invalid.status.code(), Some(1));
     assert!(invalid.stdout.is_empty());
 }
@@ -123,10 +117,7 @@ async fn reconcile_prints_the_report_on_stdout_and_exits_by_outcome() {
 #[tokio::test]
 async fn serve_needs_the_port_the_host_sets() {
     let world = World::start().await;
-    let output = command(&world.vars(&[]), &["serve"])
-        .output()
-        .await
-        .unwrap();
+    let output = run(&world.vars(&[]), &["serve"]).await;
     assert_eq!(output.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&output.stdout).contains("FUNCTIONS_CUSTOMHANDLER_PORT is not set")
@@ -211,13 +202,11 @@ async fn schedule_lists_the_next_changes_from_warm_schedule_alone() {
         r#"[{"start": "0 8 * * 1-5", "end": "0 18 * * 1-5", "timezone": "Europe/Paris", "idle": 2}]"#.to_owned(),
     );
     // Friday before the spring change: 08:00 Paris is 07:00 UTC, the Monday after 06:00 UTC.
-    let output = command(
+    let output = run(
         &vars,
         &["schedule", "--from", "2026-03-27T00:00:00Z", "--count", "3"],
     )
-    .output()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -247,7 +236,7 @@ async fn schedule_lists_the_next_changes_from_warm_schedule_alone() {
         "WARM_SCHEDULE".to_owned(),
         r#"[{"start": "0 8 * *", "end": "0 18 * * 1-5", "idle": 2}]"#.to_owned(),
     );
-    let invalid = command(&vars, &["schedule"]).output().await.unwrap();
+    let invalid = run(&vars, &["schedule"]).await;
     assert_eq!(invalid.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&invalid.stderr).contains("WARM_SCHEDULE rule 1 \"start\""));
 }

@@ -11,20 +11,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-const POOL: &[&str] = &["self-hosted", "linux", "x64"];
-
 async fn world_with_demand(jobs: u64) -> World {
     let world = World::start().await;
-    world.mount_runs("api", "queued", &[1]).await;
-    world
-        .mount_jobs(
-            "api",
-            1,
-            (1..=jobs)
-                .map(|id| job(id, 1, "queued", POOL, None))
-                .collect(),
-        )
-        .await;
+    world.mount_queued_jobs("api", 1, 1..=jobs).await;
     world.mount_jit().await;
     world.mount_start().await;
     world
@@ -58,13 +47,7 @@ async fn a_timer_invocation_runs_a_tick_and_replies_with_its_summary_in_logs() {
         "{summary}"
     );
     assert!(summary.contains("started 2"), "{summary}");
-    assert_eq!(
-        world
-            .azure_requests("POST", &format!("{JOB_PATH}/start"))
-            .await
-            .len(),
-        2
-    );
+    assert_eq!(world.start_requests().await.len(), 2);
 }
 
 #[tokio::test]
@@ -106,13 +89,7 @@ async fn a_query_sent_as_a_string_like_the_docs_sample_is_accepted() {
     assert_eq!(status, 200);
     assert_eq!(reply["Outputs"]["res"]["statusCode"], 200);
     // No dry_run: the tick acted.
-    assert_eq!(
-        world
-            .azure_requests("POST", &format!("{JOB_PATH}/start"))
-            .await
-            .len(),
-        1
-    );
+    assert_eq!(world.start_requests().await.len(), 1);
 }
 
 #[tokio::test]
@@ -287,13 +264,7 @@ async fn shutdown_waits_for_the_tick_in_flight() {
     assert_eq!(status, 200);
     assert!(reply["Logs"][0].as_str().unwrap().contains("started 1"));
     task.await.unwrap().unwrap();
-    assert_eq!(
-        world
-            .azure_requests("POST", &format!("{JOB_PATH}/start"))
-            .await
-            .len(),
-        1
-    );
+    assert_eq!(world.start_requests().await.len(), 1);
 }
 
 #[tokio::test]
@@ -311,13 +282,7 @@ async fn concurrent_invocations_never_overlap_or_double_start() {
 
     assert_eq!((a.0, b.0), (200, 200));
     // The second tick saw the first one's starts (remembered until ARM lists them): 2 starts, not 4.
-    assert_eq!(
-        world
-            .azure_requests("POST", &format!("{JOB_PATH}/start"))
-            .await
-            .len(),
-        2
-    );
+    assert_eq!(world.start_requests().await.len(), 2);
 }
 
 #[tokio::test]

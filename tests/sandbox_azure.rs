@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use aca_runner_scaler::sandbox::emulator::calls::CallKind;
 use aca_runner_scaler::sandbox::emulator::faults::Fault;
 use reqwest::Method;
-use sandbox_support::{ORG, job, json_of, start, start_with};
+use sandbox_support::{ORG, job, json_of, start, start_with, status_of};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -55,14 +55,7 @@ async fn arm_refuses_unknown_and_expired_tokens() {
         "InvalidAuthenticationToken"
     );
 
-    assert_eq!(
-        h.arm(Method::GET, "", &token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(status_of(h.arm(Method::GET, "", &token)).await, 200);
     h.advance(30 * 60);
     let expired = h.arm(Method::GET, "", &token).send().await.unwrap();
     assert_eq!(expired.status(), 401);
@@ -226,11 +219,7 @@ async fn an_injected_throttle_answers_429_with_retry_after() {
     assert_eq!(throttled.headers()["retry-after"], "17");
     assert_eq!(json_of(throttled).await["error"]["code"], "TooManyRequests");
     assert_eq!(
-        h.arm(Method::GET, "/executions", &token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        status_of(h.arm(Method::GET, "/executions", &token)).await,
         200
     );
 }
@@ -251,70 +240,38 @@ async fn a_started_runner_boots_registers_from_its_jit_config_and_takes_the_olde
     let execution = h.start_execution(&arm, &jit).await;
 
     h.advance(59);
-    let runner = json_of(
-        h.github(
-            Method::GET,
-            &format!("/orgs/{ORG}/actions/runners/{runner_id}"),
-            &github,
-        )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+    let runner = h
+        .github_json(&format!("/orgs/{ORG}/actions/runners/{runner_id}"), &github)
+        .await;
     assert_eq!(runner["status"], "offline", "still booting");
 
     h.advance(1);
-    let runner = json_of(
-        h.github(
-            Method::GET,
-            &format!("/orgs/{ORG}/actions/runners/{runner_id}"),
-            &github,
-        )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+    let runner = h
+        .github_json(&format!("/orgs/{ORG}/actions/runners/{runner_id}"), &github)
+        .await;
     assert_eq!(
         (runner["status"].as_str(), runner["busy"].as_bool()),
         (Some("online"), Some(true))
     );
 
-    let runs = json_of(
-        h.github(
-            Method::GET,
+    let runs = h
+        .github_json(
             &format!("/repos/{ORG}/web/actions/runs?status=in_progress"),
             &github,
         )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+        .await;
     let run = &runs["workflow_runs"][0];
-    let jobs = json_of(
-        h.github(
-            Method::GET,
+    let jobs = h
+        .github_json(
             &format!("/repos/{ORG}/web/actions/runs/{}/jobs", run["id"]),
             &github,
         )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+        .await;
     assert_eq!(jobs["jobs"][0]["name"], "job-1", "the oldest matching job");
     assert_eq!(jobs["jobs"][0]["runner_name"], "pool-1");
 
     h.advance(5 * 60 + 10);
-    let done = json_of(
-        h.arm(Method::GET, &format!("/executions/{execution}"), &arm)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let done = h.arm_json(&format!("/executions/{execution}"), &arm).await;
     assert_eq!(done["properties"]["status"], "Succeeded");
     let gone = h
         .github(
@@ -385,13 +342,56 @@ async fn a_running_execution_carries_an_end_time_like_the_api_example() {
     let h = start(vec![]).await;
     let arm = h.arm_token().await;
     let name = h.start_execution(&arm, "x").await;
-    let body = json_of(
-        h.arm(Method::GET, &format!("/executions/{name}"), &arm)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let body = h.arm_json(&format!("/executions/{name}"), &arm).await;
     assert_eq!(body["properties"]["status"], "Running");
     assert!(body["properties"]["endTime"].is_string());
+}
+
+#[tokio::test]
+async fn a_wrong_job_is_answered_only_after_the_api_version_and_the_token() {
+    let h = start(vec![]).await;
+    let token = h.arm_token().await;
+    let other_job = h.job_path().replace("runner-job", "other");
+
+    let cases = [
+        (
+            "no api-version",
+            h.http
+                .get(h.url(&format!("{other_job}/executions")))
+                .bearer_auth(&token),
+            400,
+            "MissingApiVersionParameter",
+        ),
+        (
+            "no token",
+            h.http.post(h.url(&format!(
+                "{other_job}/executions/x/stop?{}",
+                sandbox_support::API
+            ))),
+            401,
+            "AuthenticationFailed",
+        ),
+    ];
+    for (name, request, status, code) in cases {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), status, "{name}");
+        assert_eq!(json_of(response).await["error"]["code"], code, "{name}");
+    }
+
+    let mangled = h
+        .http
+        .get(h.url(&format!(
+            "{}/executions/%FF?{}",
+            h.job_path(),
+            sandbox_support::API
+        )))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mangled.status(), 400);
+    assert_eq!(
+        mangled.text().await.unwrap(),
+        "Invalid URL: Invalid UTF-8 in `name`"
+    );
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use aca_runner_scaler::sandbox::emulator::calls::{Api, CallKind};
 use reqwest::Method;
-use sandbox_support::{ORG, job, json_of, start, start_with};
+use sandbox_support::{ORG, job, json_of, rate_remaining, start, start_with, status_of};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -141,22 +141,28 @@ async fn requests_without_user_agent_or_credentials_are_refused() {
 }
 
 #[tokio::test]
-async fn the_installation_is_found_for_the_org_but_not_as_a_user() {
+async fn the_installation_is_found_for_the_org_and_its_repositories_but_not_as_a_user() {
     let h = start(vec![]).await;
-    let org = h
-        .github(Method::GET, &format!("/orgs/{ORG}/installation"), &h.jwt())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(org.status(), 200);
-    assert_eq!(json_of(org).await["id"], h.config.installation_id);
+    let jwt = h.jwt();
+    for found in [
+        format!("/orgs/{ORG}/installation"),
+        format!("/repos/{ORG}/web/installation"),
+    ] {
+        let response = h.github(Method::GET, &found, &jwt).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{found}");
+        let id = &json_of(response).await["id"];
+        assert_eq!(id, h.config.installation_id, "{found}");
+    }
 
-    let user = h
-        .github(Method::GET, &format!("/users/{ORG}/installation"), &h.jwt())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(user.status(), 404);
+    for missing in [
+        format!("/users/{ORG}/installation"),
+        format!("/repos/{ORG}/nope/installation"),
+        "/repos/someone-else/web/installation".into(),
+        "/orgs/someone-else/installation".into(),
+    ] {
+        let status = status_of(h.github(Method::GET, &missing, &jwt)).await;
+        assert_eq!(status, 404, "{missing}");
+    }
 }
 
 #[tokio::test]
@@ -168,31 +174,24 @@ async fn a_matching_if_none_match_gets_304_without_spending_quota() {
 
     let first = h.github(Method::GET, path, &token).send().await.unwrap();
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
-    let remaining = |r: &reqwest::Response| {
-        r.headers()["x-ratelimit-remaining"]
-            .to_str()
-            .unwrap()
-            .parse::<u32>()
-            .unwrap()
-    };
-    let after_first = remaining(&first);
+    let after_first = rate_remaining(&first);
     assert!(
         etag.starts_with('"') && etag.ends_with('"'),
         "a strong ETag: {etag}"
     );
 
-    let cached = h
-        .github(Method::GET, path, &token)
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let revalidate = |token: &str| {
+        h.github(Method::GET, path, token)
+            .header("If-None-Match", &etag)
+            .send()
+    };
+    let cached = revalidate(&token).await.unwrap();
     assert_eq!(cached.status(), 304);
-    assert_eq!(remaining(&cached), after_first, "a 304 spends nothing");
+    assert_eq!(rate_remaining(&cached), after_first, "a 304 spends nothing");
     assert!(cached.bytes().await.unwrap().is_empty());
 
     let again = h.github(Method::GET, path, &token).send().await.unwrap();
-    assert_eq!(remaining(&again), after_first - 1);
+    assert_eq!(rate_remaining(&again), after_first - 1);
 
     let calls = h.emulator.with(|s| s.calls.clone());
     assert_eq!(
@@ -205,12 +204,7 @@ async fn a_matching_if_none_match_gets_304_without_spending_quota() {
     // Once the run changes (GitHub cancels the job after a day), the old ETag no longer matches.
     h.advance(24 * 3600 + 60);
     let token = h.installation_token().await;
-    let changed = h
-        .github(Method::GET, path, &token)
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let changed = revalidate(&token).await.unwrap();
     assert_eq!(changed.status(), 200);
     assert_eq!(json_of(changed).await["total_count"], 0);
 }
@@ -221,14 +215,7 @@ async fn an_exhausted_rate_limit_answers_403_until_the_virtual_hour_turns() {
     let token = h.installation_token().await;
     let path = format!("/orgs/{ORG}/actions/runners");
     for _ in 0..3 {
-        assert_eq!(
-            h.github(Method::GET, &path, &token)
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
+        assert_eq!(status_of(h.github(Method::GET, &path, &token)).await, 200);
     }
     let limited = h.github(Method::GET, &path, &token).send().await.unwrap();
     assert_eq!(limited.status(), 403);
@@ -253,14 +240,7 @@ async fn an_exhausted_rate_limit_answers_403_until_the_virtual_hour_turns() {
     h.advance(3600);
     // A fresh token too: the old one lived exactly an hour.
     let token = h.installation_token().await;
-    assert_eq!(
-        h.github(Method::GET, &path, &token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(status_of(h.github(Method::GET, &path, &token)).await, 200);
 }
 
 #[tokio::test]
@@ -270,13 +250,9 @@ async fn lists_paginate_with_absolute_link_headers() {
     let h = start(jobs).await;
     h.advance(1);
     let token = h.installation_token().await;
-    let runs = json_of(
-        h.github(Method::GET, "/repos/sandbox-org/web/actions/runs", &token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let runs = h
+        .github_json("/repos/sandbox-org/web/actions/runs", &token)
+        .await;
     let run_id = runs["workflow_runs"][0]["id"].as_u64().unwrap();
 
     let mut url = h.url(&format!(
@@ -345,26 +321,17 @@ async fn a_waiting_job_shows_as_waiting_in_its_run_and_the_listing() {
     h.advance(60);
     assert_eq!(jobs_of("queued").await, 0);
 
-    let runs = json_of(
-        h.github(Method::GET, "/repos/sandbox-org/web/actions/runs", &token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let runs = h
+        .github_json("/repos/sandbox-org/web/actions/runs", &token)
+        .await;
     let run = &runs["workflow_runs"][0];
     assert_eq!(run["status"], "waiting");
-    let jobs = json_of(
-        h.github(
-            Method::GET,
+    let jobs = h
+        .github_json(
             &format!("/repos/{ORG}/web/actions/runs/{}/jobs", run["id"]),
             &token,
         )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+        .await;
     let statuses: Vec<&str> = jobs["jobs"]
         .as_array()
         .unwrap()
@@ -427,13 +394,9 @@ async fn generate_jitconfig_enforces_githubs_rules() {
             .unwrap();
         assert_eq!(response.status(), status, "{name}");
     }
-    let runners = json_of(
-        h.github(Method::GET, &format!("/orgs/{ORG}/actions/runners"), &token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let runners = h
+        .github_json(&format!("/orgs/{ORG}/actions/runners"), &token)
+        .await;
     assert_eq!(runners["total_count"], 1);
     assert_eq!(runners["runners"][0]["status"], "offline");
 }
@@ -484,4 +447,116 @@ async fn a_registration_token_is_issued_for_an_hour() {
     let expires: chrono::DateTime<chrono::Utc> =
         body["expires_at"].as_str().unwrap().parse().unwrap();
     assert_eq!(expires, h.now() + chrono::Duration::hours(1));
+}
+
+#[tokio::test]
+async fn a_repository_keeps_its_own_runners_apart_from_the_organisations() {
+    let h = start(vec![]).await;
+    let token = h.installation_token().await;
+    let repo_runners = format!("/repos/{ORG}/web/actions/runners");
+    let org_runners = format!("/orgs/{ORG}/actions/runners");
+
+    let registered = h
+        .github(
+            Method::POST,
+            &format!("{repo_runners}/generate-jitconfig"),
+            &token,
+        )
+        .json(&json!({"name": "repo-1", "runner_group_id": 1, "labels": ["linux"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+    let id = json_of(registered).await["runner"]["id"].as_u64().unwrap();
+
+    let listed = h.github_json(&repo_runners, &token).await;
+    assert_eq!(listed["total_count"], 1);
+    assert_eq!(listed["runners"][0]["name"], "repo-1");
+    let org_listed = h.github_json(&org_runners, &token).await;
+    assert_eq!(org_listed["total_count"], 0, "not an organisation runner");
+
+    // In order: the last two delete the runner, then find it gone.
+    let calls = [
+        (Method::GET, format!("{repo_runners}/{id}"), 200),
+        (Method::GET, format!("{org_runners}/{id}"), 404),
+        (Method::DELETE, format!("{org_runners}/{id}"), 404),
+        (
+            Method::POST,
+            format!("{repo_runners}/registration-token"),
+            201,
+        ),
+        (
+            Method::GET,
+            format!("/repos/{ORG}/nope/actions/runners"),
+            404,
+        ),
+        (
+            Method::GET,
+            format!("/repos/{ORG}/nope/actions/runners/{id}"),
+            404,
+        ),
+        (
+            Method::GET,
+            "/repos/someone-else/web/actions/runners".into(),
+            404,
+        ),
+        (
+            Method::GET,
+            "/orgs/someone-else/actions/runners".into(),
+            404,
+        ),
+        (Method::DELETE, format!("{repo_runners}/{id}"), 204),
+        (Method::DELETE, format!("{repo_runners}/{id}"), 404),
+    ];
+    for (method, path, expected) in calls {
+        let status = status_of(h.github(method.clone(), &path, &token)).await;
+        assert_eq!(status, expected, "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_owner_is_answered_only_after_the_credentials_and_spends_quota() {
+    let h = start(vec![]).await;
+    let token = h.installation_token().await;
+    let path = "/orgs/someone-else/actions/runners/1";
+
+    let anonymous = h.http.get(h.url(path)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401, "credentials are checked first");
+
+    let first = h.github(Method::GET, path, &token).send().await.unwrap();
+    let second = h.github(Method::GET, path, &token).send().await.unwrap();
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (404, 404)
+    );
+    assert_eq!(rate_remaining(&second), rate_remaining(&first) - 1);
+    assert_eq!(
+        json_of(second).await["message"],
+        "Not Found",
+        "GitHub's error body"
+    );
+    let calls = h.emulator.with(|s| s.calls.clone());
+    assert_eq!(calls.of_kind(CallKind::GetRunner), 3);
+}
+
+#[tokio::test]
+async fn a_path_that_is_not_utf_8_is_refused_before_the_pipeline() {
+    let h = start(vec![]).await;
+    let token = h.installation_token().await;
+    for (path, param) in [
+        ("/orgs/%FF/actions/runners", "org"),
+        ("/repos/sandbox-org/%FF/actions/runners/1", "repo"),
+        ("/repos/%FF/web/installation", "owner"),
+        ("/repos/sandbox-org/%FF/actions/runs", "repo"),
+    ] {
+        let response = h.github(Method::GET, path, &token).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{path}");
+        assert_eq!(
+            response.text().await.unwrap(),
+            format!("Invalid URL: Invalid UTF-8 in `{param}`"),
+            "{path}"
+        );
+    }
+    let calls = h.emulator.with(|s| s.calls.clone());
+    assert_eq!(calls.with_status(Api::Github, 400), 0);
 }

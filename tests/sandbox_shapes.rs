@@ -98,10 +98,6 @@ async fn world_with_everything() -> (Harness, String, String) {
     (h, github, arm)
 }
 
-async fn get(h: &Harness, path: &str, token: &str) -> Value {
-    json_of(h.github(Method::GET, path, token).send().await.unwrap()).await
-}
-
 #[tokio::test]
 async fn github_payloads_have_githubs_shapes() {
     let Some(runs_example) = fixture("github/list-workflow-runs-for-repo.json") else {
@@ -109,13 +105,9 @@ async fn github_payloads_have_githubs_shapes() {
     };
     let (h, token, _) = world_with_everything().await;
 
-    let installation = json_of(
-        h.github(Method::GET, &format!("/orgs/{ORG}/installation"), &h.jwt())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let installation = h
+        .github_json(&format!("/orgs/{ORG}/installation"), &h.jwt())
+        .await;
     let example = fixture("github/get-org-installation.json").unwrap();
     assert_fields_known(&installation, &example, "installation", &[]);
     assert_fields_complete(
@@ -141,21 +133,23 @@ async fn github_payloads_have_githubs_shapes() {
     assert_fields_known(&token_body, &example, "token", &[]);
     assert_fields_complete(&token_body, &example, "token", &["repositories"]);
 
-    let repos = get(&h, "/installation/repositories", &token).await;
+    let repos = h.github_json("/installation/repositories", &token).await;
     let example = fixture("github/list-installation-repositories.json").unwrap();
     assert_fields_known(&repos, &example, "repositories", &["repository_selection"]);
 
-    let runs = get(&h, &format!("/repos/{ORG}/web/actions/runs"), &token).await;
+    let runs = h
+        .github_json(&format!("/repos/{ORG}/web/actions/runs"), &token)
+        .await;
     assert_fields_known(&runs, &runs_example, "runs", &[]);
     assert_fields_complete(&runs, &runs_example, "runs", &[]);
 
     let run_id = runs["workflow_runs"][0]["id"].as_u64().unwrap();
-    let jobs = get(
-        &h,
-        &format!("/repos/{ORG}/web/actions/runs/{run_id}/jobs"),
-        &token,
-    )
-    .await;
+    let jobs = h
+        .github_json(
+            &format!("/repos/{ORG}/web/actions/runs/{run_id}/jobs"),
+            &token,
+        )
+        .await;
     let example = fixture("github/list-jobs-for-workflow-run.json").unwrap();
     // `created_at` and `run_attempt` are on real jobs (see the webhook examples) though not in
     // this example.
@@ -169,7 +163,9 @@ async fn github_payloads_have_githubs_shapes() {
         &["steps"],
     );
 
-    let runners = get(&h, &format!("/orgs/{ORG}/actions/runners"), &token).await;
+    let runners = h
+        .github_json(&format!("/orgs/{ORG}/actions/runners"), &token)
+        .await;
     let example = fixture("github/list-self-hosted-runners.json").unwrap();
     assert_fields_known(&runners, &example, "runners", &[]);
     assert_fields_complete(
@@ -225,7 +221,7 @@ async fn container_apps_payloads_have_arms_shapes() {
     };
     let (h, _, arm) = world_with_everything().await;
 
-    let job = json_of(h.arm(Method::GET, "", &arm).send().await.unwrap()).await;
+    let job = h.arm_json("", &arm).await;
     let example = fixture("azure/job-get.json").unwrap();
     // `env` is part of the Container definition, though the example container has none.
     assert_fields_known(&job, &example, "job", &["env"]);
@@ -235,13 +231,7 @@ async fn container_apps_payloads_have_arms_shapes() {
         1
     );
 
-    let list = json_of(
-        h.arm(Method::GET, "/executions", &arm)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let list = h.arm_json("/executions", &arm).await;
     // `id` and `type` belong to every ARM resource (the spec's JobExecution has them).
     assert_fields_known(&list, &list_example, "executions", &["id", "type", "env"]);
     assert_fields_complete(&list, &list_example, "executions", &[]);
@@ -253,17 +243,9 @@ async fn container_apps_payloads_have_arms_shapes() {
     );
 
     let one = &list["value"][0]["name"];
-    let single = json_of(
-        h.arm(
-            Method::GET,
-            &format!("/executions/{}", one.as_str().unwrap()),
-            &arm,
-        )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+    let single = h
+        .arm_json(&format!("/executions/{}", one.as_str().unwrap()), &arm)
+        .await;
     let example = fixture("azure/job-execution-get.json").unwrap();
     assert_fields_known(&single, &example, "execution", &["id", "type", "env"]);
 

@@ -5,8 +5,9 @@
 
 mod common;
 
-use aca_runner_scaler::reconcile::TickOptions;
+use aca_runner_scaler::reconcile::report::TickReport;
 use aca_runner_scaler::reconcile::stop::StopResult;
+use aca_runner_scaler::reconcile::{Scaler, TickOptions};
 use aca_runner_scaler::scaling::drain::StopReason;
 use chrono::Duration;
 use common::*;
@@ -35,6 +36,26 @@ async fn mount_delete(world: &World, runner_id: u64, status: u16) {
         .await;
 }
 
+/// `e-lost`, running for 30 minutes for a runner GitHub never saw, and its stop.
+async fn mount_lost_execution(world: &World) {
+    world
+        .mount_executions(vec![running(
+            "e-lost",
+            Duration::minutes(30),
+            "pool-lost0000",
+        )])
+        .await;
+    mount_stop(world, "e-lost").await;
+}
+
+/// Ticks, lets a minute pass and ticks again, and returns the second report: a drain acts only
+/// on a second observation.
+async fn tick_twice(world: &World, scaler: &Scaler, options: TickOptions) -> TickReport {
+    scaler.tick(options).await;
+    world.clock.advance(Duration::minutes(1));
+    scaler.tick(options).await
+}
+
 async fn stops_sent(world: &World) -> Vec<String> {
     world
         .azure_requests("POST", &format!("{JOB_PATH}/executions/"))
@@ -55,18 +76,8 @@ async fn the_warm_minimum_tops_up_idle_runners_through_the_cap() {
         .await;
     world
         .mount_executions(vec![
-            execution(
-                "e-idle",
-                "Running",
-                Duration::minutes(10),
-                Some("pool-idle0000"),
-            ),
-            execution(
-                "e-busy",
-                "Running",
-                Duration::minutes(10),
-                Some("pool-busy0000"),
-            ),
+            running("e-idle", Duration::minutes(10), "pool-idle0000"),
+            running("e-busy", Duration::minutes(10), "pool-busy0000"),
         ])
         .await;
     world.mount_jit().await;
@@ -100,18 +111,8 @@ async fn the_warm_minimum_tops_up_idle_runners_through_the_cap() {
 async fn a_warm_runner_that_takes_a_job_is_replaced_on_the_next_tick() {
     let world = World::start().await;
     let executions = vec![
-        execution(
-            "e-1",
-            "Running",
-            Duration::minutes(10),
-            Some("pool-10000000"),
-        ),
-        execution(
-            "e-2",
-            "Running",
-            Duration::minutes(10),
-            Some("pool-20000000"),
-        ),
+        running("e-1", Duration::minutes(10), "pool-10000000"),
+        running("e-2", Duration::minutes(10), "pool-20000000"),
     ];
     world.mount_executions(executions).await;
     world.mount_jit().await;
@@ -151,18 +152,8 @@ async fn surplus_is_drained_after_two_idle_ticks_registration_first() {
         .await;
     world
         .mount_executions(vec![
-            execution(
-                "e-old",
-                "Running",
-                Duration::minutes(40),
-                Some("pool-old00000"),
-            ),
-            execution(
-                "e-young",
-                "Running",
-                Duration::minutes(5),
-                Some("pool-young000"),
-            ),
+            running("e-old", Duration::minutes(40), "pool-old00000"),
+            running("e-young", Duration::minutes(5), "pool-young000"),
         ])
         .await;
     mount_delete(&world, 41, 204).await;
@@ -203,20 +194,13 @@ async fn a_runner_that_just_took_a_job_is_kept_when_github_refuses_the_delete() 
         .mount_runners(vec![runner(7, "pool-a0000000", true, false)])
         .await;
     world
-        .mount_executions(vec![execution(
-            "e-a",
-            "Running",
-            Duration::minutes(30),
-            Some("pool-a0000000"),
-        )])
+        .mount_executions(vec![running("e-a", Duration::minutes(30), "pool-a0000000")])
         .await;
     mount_delete(&world, 7, 422).await;
     mount_stop(&world, "e-a").await;
     let scaler = world.scaler(&[]);
 
-    scaler.tick(TickOptions::default()).await;
-    world.clock.advance(Duration::minutes(1));
-    let report = scaler.tick(TickOptions::default()).await;
+    let report = tick_twice(&world, &scaler, TickOptions::default()).await;
 
     assert_eq!(report.drain.stops.len(), 1);
     assert_eq!(report.drain.stops[0].result, StopResult::KeptBusy);
@@ -229,20 +213,12 @@ async fn a_runner_that_just_took_a_job_is_kept_when_github_refuses_the_delete() 
 #[tokio::test]
 async fn nothing_is_stopped_when_the_runners_read_fails() {
     let world = World::start().await;
-    world
-        .mount_executions(vec![execution(
-            "e-lost",
-            "Running",
-            Duration::minutes(30),
-            Some("pool-lost0000"),
-        )])
-        .await;
+    mount_lost_execution(&world).await;
     Mock::given(method("GET"))
         .and(path(format!("/orgs/{OWNER}/actions/runners")))
         .respond_with(ResponseTemplate::new(502))
         .mount(&world.github)
         .await;
-    mount_stop(&world, "e-lost").await;
     let scaler = world.scaler(&[]);
 
     for _ in 0..3 {
@@ -267,24 +243,9 @@ async fn lost_and_finished_executions_are_stopped_and_counted() {
         .await;
     world
         .mount_executions(vec![
-            execution(
-                "e-lost",
-                "Running",
-                Duration::minutes(30),
-                Some("pool-lost0000"),
-            ),
-            execution(
-                "e-done",
-                "Running",
-                Duration::minutes(30),
-                Some("pool-done0000"),
-            ),
-            execution(
-                "e-new",
-                "Running",
-                Duration::minutes(1),
-                Some("pool-new00000"),
-            ),
+            running("e-lost", Duration::minutes(30), "pool-lost0000"),
+            running("e-done", Duration::minutes(30), "pool-done0000"),
+            running("e-new", Duration::minutes(1), "pool-new00000"),
         ])
         .await;
     mount_delete(&world, 60, 204).await;
@@ -292,9 +253,7 @@ async fn lost_and_finished_executions_are_stopped_and_counted() {
     mount_stop(&world, "e-done").await;
     let scaler = world.scaler(&[]);
 
-    scaler.tick(TickOptions::default()).await;
-    world.clock.advance(Duration::minutes(1));
-    let report = scaler.tick(TickOptions::default()).await;
+    let report = tick_twice(&world, &scaler, TickOptions::default()).await;
 
     let reasons: Vec<(&str, StopReason)> = report
         .drain
@@ -366,15 +325,13 @@ async fn a_dry_run_plans_stops_without_doing_them_and_the_cap_holds() {
         .mount_executions(
             names
                 .iter()
-                .map(|n| execution(&format!("e-{n}"), "Running", Duration::minutes(30), Some(n)))
+                .map(|n| running(&format!("e-{n}"), Duration::minutes(30), n))
                 .collect(),
         )
         .await;
     let scaler = world.scaler(&[("MAX_STOPS_PER_TICK", "3")]);
 
-    scaler.tick(TickOptions { dry_run: true }).await;
-    world.clock.advance(Duration::minutes(1));
-    let report = scaler.tick(TickOptions { dry_run: true }).await;
+    let report = tick_twice(&world, &scaler, TickOptions { dry_run: true }).await;
 
     assert_eq!(report.drain.plan.stops.len(), 3);
     assert_eq!(report.drain.plan.deferred, 2);
@@ -391,20 +348,10 @@ async fn an_inaccessible_repository_does_not_block_scale_down_but_a_server_error
             .respond_with(ResponseTemplate::new(status))
             .mount(&world.github)
             .await;
-        world
-            .mount_executions(vec![execution(
-                "e-lost",
-                "Running",
-                Duration::minutes(30),
-                Some("pool-lost0000"),
-            )])
-            .await;
-        mount_stop(&world, "e-lost").await;
+        mount_lost_execution(&world).await;
         let scaler = world.scaler(&[]);
 
-        scaler.tick(TickOptions::default()).await;
-        world.clock.advance(Duration::minutes(1));
-        let report = scaler.tick(TickOptions::default()).await;
+        let report = tick_twice(&world, &scaler, TickOptions::default()).await;
 
         assert!(!report.ok, "the failed read is still reported");
         assert_eq!(
@@ -418,20 +365,10 @@ async fn an_inaccessible_repository_does_not_block_scale_down_but_a_server_error
 #[tokio::test]
 async fn with_self_registering_images_a_lost_execution_is_left_running() {
     let world = World::start().await;
-    world
-        .mount_executions(vec![execution(
-            "e-lost",
-            "Running",
-            Duration::minutes(30),
-            Some("pool-lost0000"),
-        )])
-        .await;
-    mount_stop(&world, "e-lost").await;
+    mount_lost_execution(&world).await;
     let scaler = world.scaler(&[("RUNNER_REGISTRATION", "none")]);
 
-    scaler.tick(TickOptions::default()).await;
-    world.clock.advance(Duration::minutes(1));
-    let report = scaler.tick(TickOptions::default()).await;
+    let report = tick_twice(&world, &scaler, TickOptions::default()).await;
 
     assert_eq!(
         report

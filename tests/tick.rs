@@ -5,16 +5,26 @@ mod common;
 
 use aca_runner_scaler::reconcile::TickOptions;
 use aca_runner_scaler::scaling::classify::ExecutionClass;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use common::*;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, Request, ResponseTemplate};
 
-const POOL: &[&str] = &["self-hosted", "linux", "x64"];
-
 fn body(request: &Request) -> Value {
     serde_json::from_slice(&request.body).unwrap()
+}
+
+/// Token minting answering `token` (without `permissions`), not mounted yet.
+fn token_mint(token: &str, expires_at: DateTime<Utc>) -> Mock {
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "/app/installations/{INSTALLATION}/access_tokens"
+        )))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({ "token": token, "expires_at": expires_at })),
+        )
 }
 
 #[tokio::test]
@@ -51,36 +61,16 @@ async fn a_tick_starts_exactly_the_executions_the_model_predicts() {
         .await;
     world
         .mount_executions(vec![
-            execution(
-                "e-idle",
-                "Running",
-                Duration::minutes(10),
-                Some("pool-idle0000"),
-            ),
-            execution(
-                "e-busy1",
-                "Running",
-                Duration::minutes(10),
-                Some("pool-busy1000"),
-            ),
-            execution(
-                "e-busy2",
-                "Running",
-                Duration::minutes(10),
-                Some("pool-busy2000"),
-            ),
+            running("e-idle", Duration::minutes(10), "pool-idle0000"),
+            running("e-busy1", Duration::minutes(10), "pool-busy1000"),
+            running("e-busy2", Duration::minutes(10), "pool-busy2000"),
             execution(
                 "e-boot",
                 "Processing",
                 Duration::seconds(30),
                 Some("pool-booting0"),
             ),
-            execution(
-                "e-lost",
-                "Running",
-                Duration::minutes(30),
-                Some("pool-lost0000"),
-            ),
+            running("e-lost", Duration::minutes(30), "pool-lost0000"),
             execution(
                 "e-done",
                 "Succeeded",
@@ -118,9 +108,7 @@ async fn a_tick_starts_exactly_the_executions_the_model_predicts() {
         ]
     );
 
-    let jits = world
-        .github_requests("POST", "/orgs/octo-org/actions/runners/generate-jitconfig")
-        .await;
+    let jits = world.jit_requests().await;
     assert_eq!(jits.len(), 3);
     let jit = body(&jits[0]);
     assert_eq!(jit["runner_group_id"], 1);
@@ -131,9 +119,7 @@ async fn a_tick_starts_exactly_the_executions_the_model_predicts() {
         "{runner_name}"
     );
 
-    let starts = world
-        .azure_requests("POST", &format!("{JOB_PATH}/start"))
-        .await;
+    let starts = world.start_requests().await;
     assert_eq!(starts.len(), 3);
     let start = body(&starts[0]);
     // The bare template, the job's container with the runner's env added.
@@ -244,10 +230,7 @@ async fn the_repository_list_is_read_across_pages() {
         .with_priority(2)
         .mount(&world.github)
         .await;
-    world.mount_runs("gamma", "queued", &[5]).await;
-    world
-        .mount_jobs("gamma", 5, vec![job(1, 5, "queued", POOL, None)])
-        .await;
+    world.mount_queued_jobs("gamma", 5, [1]).await;
 
     let report = world
         .scaler(&[("GITHUB_REPOS", ""), ("MAX_EXECUTIONS", "0")])
@@ -274,17 +257,7 @@ async fn a_repository_answering_404_is_reported_and_the_others_still_count() {
         .respond_with(ResponseTemplate::new(404).set_body_json(json!({ "message": "Not Found" })))
         .mount(&world.github)
         .await;
-    world.mount_runs("api", "queued", &[1]).await;
-    world
-        .mount_jobs(
-            "api",
-            1,
-            vec![
-                job(11, 1, "queued", POOL, None),
-                job(12, 1, "queued", POOL, None),
-            ],
-        )
-        .await;
+    world.mount_queued_jobs("api", 1, [11, 12]).await;
     world.mount_runs("web", "waiting", &[2]).await;
     world
         .mount_jobs(
@@ -348,16 +321,7 @@ async fn a_run_listed_under_two_statuses_counts_its_jobs_once() {
 #[tokio::test]
 async fn a_full_pool_starts_nothing_until_room_appears() {
     let world = World::start().await;
-    world.mount_runs("api", "queued", &[1]).await;
-    world
-        .mount_jobs(
-            "api",
-            1,
-            (1..=14)
-                .map(|id| job(id, 1, "queued", POOL, None))
-                .collect(),
-        )
-        .await;
+    world.mount_queued_jobs("api", 1, 1..=14).await;
     let names: Vec<String> = (0..16).map(|i| format!("pool-busy{i:04}")).collect();
     world
         .mount_runners(
@@ -372,7 +336,7 @@ async fn a_full_pool_starts_nothing_until_room_appears() {
         .mount_executions(
             names
                 .iter()
-                .map(|n| execution(&format!("e-{n}"), "Running", Duration::minutes(5), Some(n)))
+                .map(|n| running(&format!("e-{n}"), Duration::minutes(5), n))
                 .collect(),
         )
         .await;
@@ -392,29 +356,14 @@ async fn a_full_pool_starts_nothing_until_room_appears() {
         report.plan.limited_by,
         Some(aca_runner_scaler::scaling::plan::Limit::MaxExecutions)
     );
-    assert!(
-        world
-            .github_requests("POST", "/orgs/octo-org/actions/runners/generate-jitconfig")
-            .await
-            .is_empty()
-    );
+    assert!(world.jit_requests().await.is_empty());
     assert!(world.azure_requests("POST", JOB_PATH).await.is_empty());
 }
 
 #[tokio::test]
 async fn a_dry_run_registers_no_runner_and_starts_nothing() {
     let world = World::start().await;
-    world.mount_runs("api", "queued", &[1]).await;
-    world
-        .mount_jobs(
-            "api",
-            1,
-            vec![
-                job(1, 1, "queued", POOL, None),
-                job(2, 1, "queued", POOL, None),
-            ],
-        )
-        .await;
+    world.mount_queued_jobs("api", 1, [1, 2]).await;
     world.mount_jit().await;
     world.mount_start().await;
 
@@ -441,17 +390,7 @@ async fn a_dry_run_registers_no_runner_and_starts_nothing() {
 #[tokio::test]
 async fn a_failed_start_removes_its_runner_registration() {
     let world = World::start().await;
-    world.mount_runs("api", "queued", &[1]).await;
-    world
-        .mount_jobs(
-            "api",
-            1,
-            vec![
-                job(1, 1, "queued", POOL, None),
-                job(2, 1, "queued", POOL, None),
-            ],
-        )
-        .await;
+    world.mount_queued_jobs("api", 1, [1, 2]).await;
     world.mount_jit().await;
     Mock::given(method("POST"))
         .and(path(format!("{JOB_PATH}/start")))
@@ -479,13 +418,7 @@ async fn a_failed_start_removes_its_runner_registration() {
         "{}",
         failure.error
     );
-    assert_eq!(
-        world
-            .github_requests("POST", "/orgs/octo-org/actions/runners/generate-jitconfig")
-            .await
-            .len(),
-        1
-    );
+    assert_eq!(world.jit_requests().await.len(), 1);
     assert!(
         !serde_json::to_string(&report)
             .unwrap()
@@ -496,10 +429,7 @@ async fn a_failed_start_removes_its_runner_registration() {
 #[tokio::test]
 async fn no_execution_starts_when_the_executions_read_fails() {
     let world = World::start().await;
-    world.mount_runs("api", "queued", &[1]).await;
-    world
-        .mount_jobs("api", 1, vec![job(1, 1, "queued", POOL, None)])
-        .await;
+    world.mount_queued_jobs("api", 1, [1]).await;
     Mock::given(method("GET"))
         .and(path(format!("{JOB_PATH}/executions")))
         .respond_with(ResponseTemplate::new(403).set_body_json(
@@ -530,28 +460,16 @@ async fn the_installation_token_is_refreshed_before_it_expires() {
     scaler.tick(TickOptions::default()).await;
     world.clock.advance(Duration::minutes(50));
     scaler.tick(TickOptions::default()).await;
-    assert_eq!(
-        world
-            .github_requests("POST", "/app/installations/")
-            .await
-            .len(),
-        1
-    );
+    assert_eq!(world.token_requests().await.len(), 1);
 
     // 56 minutes in, the 60-minute token is within the 5-minute margin: a new one is minted.
     world.clock.advance(Duration::minutes(6));
-    Mock::given(method("POST"))
-        .and(path(format!(
-            "/app/installations/{INSTALLATION}/access_tokens"
-        )))
-        .respond_with(ResponseTemplate::new(201).set_body_json(
-            json!({ "token": "ghs_second", "expires_at": t0() + Duration::minutes(116) }),
-        ))
+    token_mint("ghs_second", t0() + Duration::minutes(116))
         .with_priority(1)
         .mount(&world.github)
         .await;
     scaler.tick(TickOptions::default()).await;
-    let mints = world.github_requests("POST", "/app/installations/").await;
+    let mints = world.token_requests().await;
     assert_eq!(mints.len(), 2);
     // The JWT that minted it is an App JWT (three base64url parts), never the old token.
     let auth = mints[1]
@@ -579,32 +497,17 @@ async fn a_rejected_token_is_refreshed_once_and_the_call_retried() {
         .mount(&world.github)
         .await;
     // Minting hands out ghs_first, then ghs_fresh.
-    Mock::given(method("POST"))
-        .and(path(format!(
-            "/app/installations/{INSTALLATION}/access_tokens"
-        )))
-        .respond_with(ResponseTemplate::new(201).set_body_json(
-            json!({ "token": "ghs_first", "expires_at": t0() + Duration::hours(1) }),
-        ))
+    token_mint("ghs_first", t0() + Duration::hours(1))
         .with_priority(1)
         .up_to_n_times(1)
         .mount(&world.github)
         .await;
-    Mock::given(method("POST"))
-        .and(path(format!(
-            "/app/installations/{INSTALLATION}/access_tokens"
-        )))
-        .respond_with(ResponseTemplate::new(201).set_body_json(
-            json!({ "token": "ghs_fresh", "expires_at": t0() + Duration::hours(1) }),
-        ))
+    token_mint("ghs_fresh", t0() + Duration::hours(1))
         .with_priority(2)
         .up_to_n_times(1)
         .mount(&world.github)
         .await;
-    world.mount_runs("api", "queued", &[1]).await;
-    world
-        .mount_jobs("api", 1, vec![job(1, 1, "queued", POOL, None)])
-        .await;
+    world.mount_queued_jobs("api", 1, [1]).await;
 
     let report = world
         .scaler(&[("GITHUB_REPOS", "api"), ("MAX_EXECUTIONS", "0")])
@@ -613,13 +516,7 @@ async fn a_rejected_token_is_refreshed_once_and_the_call_retried() {
 
     assert!(report.ok, "{:?}", report.failed_reads);
     assert_eq!(report.demand.count, 1);
-    assert_eq!(
-        world
-            .github_requests("POST", "/app/installations/")
-            .await
-            .len(),
-        2
-    );
+    assert_eq!(world.token_requests().await.len(), 2);
     let refused = world
         .github
         .received_requests()
@@ -662,13 +559,7 @@ async fn two_overlapping_ticks_mint_one_token() {
         scaler.tick(TickOptions::default())
     );
     assert!(a.ok && b.ok);
-    assert_eq!(
-        world
-            .github_requests("POST", "/app/installations/")
-            .await
-            .len(),
-        1
-    );
+    assert_eq!(world.token_requests().await.len(), 1);
 }
 
 #[tokio::test]
@@ -786,10 +677,7 @@ async fn a_throttled_arm_read_waits_out_a_short_retry_after() {
 #[tokio::test]
 async fn a_start_made_moments_ago_counts_even_before_arm_lists_it() {
     let world = World::start().await;
-    world.mount_runs("api", "queued", &[1]).await;
-    world
-        .mount_jobs("api", 1, vec![job(1, 1, "queued", POOL, None)])
-        .await;
+    world.mount_queued_jobs("api", 1, [1]).await;
     world.mount_jit().await;
     world.mount_start().await;
     let scaler = world.scaler(&[]);
@@ -877,10 +765,7 @@ async fn a_slow_github_cannot_hold_the_tick_past_its_read_budget() {
         )
         .mount(&world.github)
         .await;
-    world.mount_runs("api", "queued", &[1]).await;
-    world
-        .mount_jobs("api", 1, vec![job(1, 1, "queued", POOL, None)])
-        .await;
+    world.mount_queued_jobs("api", 1, [1]).await;
     let budget = aca_runner_scaler::reconcile::TickBudget {
         reads: std::time::Duration::from_millis(300),
         total: std::time::Duration::from_secs(5),
@@ -912,10 +797,7 @@ async fn a_slow_github_cannot_hold_the_tick_past_its_read_budget() {
 #[tokio::test]
 async fn a_start_arm_accepted_counts_as_started_even_if_its_answer_is_garbled() {
     let world = World::start().await;
-    world.mount_runs("api", "queued", &[1]).await;
-    world
-        .mount_jobs("api", 1, vec![job(1, 1, "queued", POOL, None)])
-        .await;
+    world.mount_queued_jobs("api", 1, [1]).await;
     world.mount_jit().await;
     Mock::given(method("POST"))
         .and(path(format!("{JOB_PATH}/start")))
@@ -944,10 +826,7 @@ async fn a_start_arm_accepted_counts_as_started_even_if_its_answer_is_garbled() 
 #[tokio::test]
 async fn a_container_name_the_job_lacks_fails_before_any_runner_is_registered() {
     let world = World::start().await;
-    world.mount_runs("api", "queued", &[1]).await;
-    world
-        .mount_jobs("api", 1, vec![job(1, 1, "queued", POOL, None)])
-        .await;
+    world.mount_queued_jobs("api", 1, [1]).await;
     world.mount_jit().await;
     world.mount_start().await;
 

@@ -21,6 +21,9 @@ pub const JOB_PATH: &str =
 pub const IDENTITY_HEADER: &str = "test-identity-header";
 pub const INSTALLATION: u64 = 7;
 
+/// Labels of a job the pool serves: `self-hosted` and the default `RUNNER_LABELS`.
+pub const POOL: &[&str] = &["self-hosted", "linux", "x64"];
+
 /// The instant every test starts at.
 pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 4, 12, 0, 0).unwrap()
@@ -178,6 +181,21 @@ impl World {
             .await;
     }
 
+    /// `repo` has one queued run, `run_id`, whose jobs `job_ids` all wait for the pool.
+    pub async fn mount_queued_jobs(
+        &self,
+        repo: &str,
+        run_id: u64,
+        job_ids: impl IntoIterator<Item = u64>,
+    ) {
+        self.mount_runs(repo, "queued", &[run_id]).await;
+        let jobs = job_ids
+            .into_iter()
+            .map(|id| job(id, run_id, "queued", POOL, None))
+            .collect();
+        self.mount_jobs(repo, run_id, jobs).await;
+    }
+
     /// The jobs of a run, on one page.
     pub async fn mount_jobs(&self, repo: &str, run_id: u64, jobs: Vec<Value>) {
         Mock::given(method("GET"))
@@ -252,6 +270,23 @@ impl World {
     pub async fn azure_requests(&self, verb: &str, path_prefix: &str) -> Vec<Request> {
         requests(&self.azure, verb, path_prefix).await
     }
+
+    /// The organisation's JIT runner registrations the GitHub fake received.
+    pub async fn jit_requests(&self) -> Vec<Request> {
+        let path = format!("/orgs/{OWNER}/actions/runners/generate-jitconfig");
+        self.github_requests("POST", &path).await
+    }
+
+    /// The installation tokens the GitHub fake was asked to mint.
+    pub async fn token_requests(&self) -> Vec<Request> {
+        self.github_requests("POST", "/app/installations/").await
+    }
+
+    /// The execution starts the ARM fake received.
+    pub async fn start_requests(&self) -> Vec<Request> {
+        self.azure_requests("POST", &format!("{JOB_PATH}/start"))
+            .await
+    }
 }
 
 async fn requests(server: &MockServer, verb: &str, path_prefix: &str) -> Vec<Request> {
@@ -292,6 +327,11 @@ pub fn runner(id: u64, name: &str, online: bool, busy: bool) -> Value {
         "busy": busy, "ephemeral": true,
         "labels": [{ "id": 1, "name": "self-hosted", "type": "read-only" }]
     })
+}
+
+/// A running execution of `runner`, started `age` ago (see [`execution`]).
+pub fn running(name: &str, age: Duration, runner: &str) -> Value {
+    execution(name, "Running", age, Some(runner))
 }
 
 /// An execution as ARM lists it, started `age` ago, with `RUNNER_NAME` in its environment.

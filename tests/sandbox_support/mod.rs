@@ -136,6 +136,11 @@ impl Harness {
         self.http.request(method, self.url(path)).bearer_auth(token)
     }
 
+    /// GETs `path` from the emulated GitHub with `token`; the JSON it answers.
+    pub async fn github_json(&self, path: &str, token: &str) -> Value {
+        json_of(self.github(Method::GET, path, token).send().await.unwrap()).await
+    }
+
     pub async fn arm_token(&self) -> String {
         let url =
             self.url("/msi/token?api-version=2019-08-01&resource=https://management.azure.com");
@@ -162,6 +167,11 @@ impl Harness {
         let separator = if suffix.contains('?') { '&' } else { '?' };
         let url = self.url(&format!("{}{suffix}{separator}{API}", self.job_path()));
         self.http.request(method, url).bearer_auth(token)
+    }
+
+    /// GETs `suffix` of the job's path from ARM with `token`; the JSON it answers.
+    pub async fn arm_json(&self, suffix: &str, token: &str) -> Value {
+        json_of(self.arm(Method::GET, suffix, token).send().await.unwrap()).await
     }
 
     /// Registers a pool runner over the API and returns (runner id, encoded JIT config).
@@ -204,4 +214,18 @@ impl Harness {
 
 pub async fn json_of(response: Response) -> Value {
     response.json().await.unwrap()
+}
+
+/// The `x-ratelimit-remaining` GitHub answered with.
+pub fn rate_remaining(response: &Response) -> u32 {
+    response.headers()["x-ratelimit-remaining"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Sends `request` and returns the status it is answered with.
+pub async fn status_of(request: RequestBuilder) -> u16 {
+    request.send().await.unwrap().status().as_u16()
 }

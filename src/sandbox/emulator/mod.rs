@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use axum::extract::State as AxumState;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -173,23 +173,14 @@ pub fn router(shared: Shared) -> Router {
 
 /// Anything else: 404 in the style of the API the path belongs to (for GitHub through its
 /// pipeline, so even a wrong path gets GitHub's headers).
-async fn unknown(
-    AxumState(shared): AxumState<Shared>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    if !uri.path().starts_with("/subscriptions/") {
-        let call = github::Call {
-            kind: CallKind::GithubOther,
-            need: github::Need::Nothing,
-            method: &method,
-            uri: &uri,
-            headers: &headers,
-        };
-        return github::respond(&shared, call, |_, _| Err(github::GhError::not_found()));
+async fn unknown(AxumState(shared): AxumState<Shared>, request: github::GithubRequest) -> Response {
+    let path = request.uri().path();
+    if !path.starts_with("/subscriptions/") {
+        return request.respond(CallKind::GithubOther, github::Need::Nothing, |_, _| {
+            Err(github::GhError::not_found())
+        });
     }
-    let message = format!("No route for {}.", uri.path());
+    let message = format!("No route for {path}.");
     let error = json!({"error": {"code": "NotFound", "message": message}});
     lock(&shared).calls.record(CallKind::ArmOther, 404);
     (StatusCode::NOT_FOUND, axum::Json(error)).into_response()

@@ -2,53 +2,44 @@
 //! a bare `JobExecutionTemplate`, stop one.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::Response;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ArmError, ArmReply, query_value, render, respond};
+use super::request::JobRequest;
+use super::{ArmError, ArmReply, query_value, render};
+use crate::sandbox::emulator::State as EmulatorState;
 use crate::sandbox::emulator::calls::CallKind;
-use crate::sandbox::emulator::{Shared, State as EmulatorState};
 use crate::sandbox::world::model::Execution;
 
 /// ARM keeps the history of the most recent 100 finished executions.
 pub const HISTORY: usize = 100;
 
+/// The `{name}` of `.../executions/{name}`.
+#[derive(Deserialize)]
+pub struct ExecutionName {
+    name: String,
+}
+
 /// `GET .../jobs/{job}`.
-pub async fn get_job(
-    State(shared): State<Shared>,
-    Path((sub, rg, job)): Path<(String, String, String)>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    respond(
-        &shared,
-        CallKind::GetContainerAppsJob,
-        &uri,
-        &headers,
-        |state| {
-            check_job(state, &sub, &rg, &job)?;
-            let azure = &state.azure;
-            Ok(ArmReply::ok(render::job(
-                &azure.subscription_id,
-                &azure.resource_group,
-                state.world.config(),
-            )))
-        },
-    )
+pub async fn get_job(request: JobRequest) -> Response {
+    request.respond(CallKind::GetContainerAppsJob, |state| {
+        let azure = &state.azure;
+        Ok(ArmReply::ok(render::job(
+            &azure.subscription_id,
+            &azure.resource_group,
+            state.world.config(),
+        )))
+    })
 }
 
 /// `GET .../jobs/{job}/executions`: newest first, `page_size` per page, `nextLink` absolute.
-pub async fn list_executions(
-    State(shared): State<Shared>,
-    Path((sub, rg, job)): Path<(String, String, String)>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    respond(&shared, CallKind::ListExecutions, &uri, &headers, |state| {
-        check_job(state, &sub, &rg, &job)?;
-        let skip = query_value(&uri, "$skiptoken")
+pub async fn list_executions(request: JobRequest) -> Response {
+    request.respond(CallKind::ListExecutions, |state| {
+        let uri = request.uri();
+        let skip = query_value(uri, "$skiptoken")
             .and_then(|v| v.parse::<usize>().ok())
             .unwrap_or(0);
         let visible = visible_executions(state);
@@ -60,7 +51,7 @@ pub async fn list_executions(
             .map(|e| rendered(state, e))
             .collect();
         let next_link = (skip + size < visible.len()).then(|| {
-            let version = query_value(&uri, "api-version").unwrap_or_default();
+            let version = query_value(uri, "api-version").unwrap_or_default();
             format!(
                 "{}{}?api-version={version}&$skiptoken={}",
                 state.base(),
@@ -74,13 +65,10 @@ pub async fn list_executions(
 
 /// `GET .../jobs/{job}/executions/{name}`.
 pub async fn get_execution(
-    State(shared): State<Shared>,
-    Path((sub, rg, job, name)): Path<(String, String, String, String)>,
-    uri: Uri,
-    headers: HeaderMap,
+    request: JobRequest,
+    Path(ExecutionName { name }): Path<ExecutionName>,
 ) -> Response {
-    respond(&shared, CallKind::GetExecution, &uri, &headers, |state| {
-        check_job(state, &sub, &rg, &job)?;
+    request.respond(CallKind::GetExecution, |state| {
         let execution = find_execution(state, &name)?;
         Ok(ArmReply::ok(rendered(state, execution)))
     })
@@ -89,15 +77,8 @@ pub async fn get_execution(
 /// `POST .../jobs/{job}/start`. The body is the bare template `{"containers": [...]}` (an
 /// empty body starts the job's own template); a `{"template": ...}` wrapper or a container
 /// without `name` or `image` is refused with 400, as a strict API does.
-pub async fn start(
-    State(shared): State<Shared>,
-    Path((sub, rg, job)): Path<(String, String, String)>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    respond(&shared, CallKind::StartExecution, &uri, &headers, |state| {
-        check_job(state, &sub, &rg, &job)?;
+pub async fn start(request: JobRequest, body: Bytes) -> Response {
+    request.respond(CallKind::StartExecution, |state| {
         let template = start_template(state, &body)?;
         let name = state.world.start_execution(template);
         let azure = &state.azure;
@@ -115,13 +96,10 @@ pub async fn start(
 
 /// `POST .../jobs/{job}/executions/{name}/stop` → 200, no body.
 pub async fn stop(
-    State(shared): State<Shared>,
-    Path((sub, rg, job, name)): Path<(String, String, String, String)>,
-    uri: Uri,
-    headers: HeaderMap,
+    request: JobRequest,
+    Path(ExecutionName { name }): Path<ExecutionName>,
 ) -> Response {
-    respond(&shared, CallKind::StopExecution, &uri, &headers, |state| {
-        check_job(state, &sub, &rg, &job)?;
+    request.respond(CallKind::StopExecution, |state| {
         let name = find_execution(state, &name)?.name.clone();
         state.world.stop_execution(&name);
         Ok(ArmReply::empty())
@@ -166,33 +144,6 @@ fn start_template(state: &EmulatorState, body: &[u8]) -> Result<Value, ArmError>
         }
     }
     Ok(template)
-}
-
-fn check_job(state: &EmulatorState, sub: &str, rg: &str, job: &str) -> Result<(), ArmError> {
-    if !sub.eq_ignore_ascii_case(&state.azure.subscription_id) {
-        return Err(ArmError::new(
-            StatusCode::NOT_FOUND,
-            "SubscriptionNotFound",
-            format!("The subscription '{sub}' could not be found."),
-        ));
-    }
-    if !rg.eq_ignore_ascii_case(&state.azure.resource_group) {
-        return Err(ArmError::new(
-            StatusCode::NOT_FOUND,
-            "ResourceGroupNotFound",
-            format!("Resource group '{rg}' could not be found."),
-        ));
-    }
-    if !job.eq_ignore_ascii_case(&state.world.config().job_name) {
-        return Err(ArmError::new(
-            StatusCode::NOT_FOUND,
-            "ResourceNotFound",
-            format!(
-                "The Resource 'Microsoft.App/jobs/{job}' under resource group '{rg}' was not found."
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// What ARM shows: every running execution and the most recent [`HISTORY`] finished ones,

@@ -8,6 +8,7 @@
 mod identity;
 mod jobs;
 pub mod render;
+mod request;
 
 use std::collections::BTreeMap;
 

@@ -1,16 +1,13 @@
 //! Workflow runs and jobs: what a scaler reads to find demand.
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, Uri};
+use axum::extract::Path;
 use axum::response::Response;
-use serde_json::json;
 use url::form_urlencoded;
 
-use super::paging::paginate;
 use super::render;
-use super::{Call, GhError, Need, Reply, respond};
+use super::{GhError, GithubRequest, Need, Reply};
+use crate::sandbox::emulator::State as EmulatorState;
 use crate::sandbox::emulator::calls::CallKind;
-use crate::sandbox::emulator::{Shared, State as EmulatorState};
 use crate::sandbox::world::model::Repo;
 
 /// `GET /repos/{owner}/{repo}/actions/runs?status=&per_page=&page=`, newest first.
@@ -19,22 +16,12 @@ use crate::sandbox::world::model::Repo;
 /// conclusion (`success`, `failure`, ...). Run listings lag: a run that just changed status is
 /// still listed under the old one for a moment (see `World::LISTING_LAG`), as on GitHub.
 pub async fn list_runs(
-    State(shared): State<Shared>,
+    request: GithubRequest,
     Path((owner, repo)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
 ) -> Response {
-    let call = Call {
-        kind: CallKind::ListRuns,
-        need: Need::Token,
-        method: &method,
-        uri: &uri,
-        headers: &headers,
-    };
-    respond(&shared, call, |state, _| {
+    request.respond(CallKind::ListRuns, Need::Token, |state, _| {
         let repo = find_repo(state, &owner, &repo)?;
-        let status = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        let status = form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes())
             .find(|(k, _)| k == "status")
             .map(|(_, v)| v.into_owned());
         let now = state.world.now();
@@ -50,31 +37,21 @@ pub async fn list_runs(
             .into_iter()
             .map(|run| render::run(state.site(), run, &repo))
             .collect();
-        let total = all.len();
-        let page = paginate(all, state.base(), uri.path(), uri.query());
-        Ok(Reply::page(
-            json!({"total_count": total, "workflow_runs": page.items}),
-            page.link,
+        Ok(Reply::counted_page(
+            "workflow_runs",
+            all,
+            state,
+            request.uri(),
         ))
     })
 }
 
 /// `GET /repos/{owner}/{repo}/actions/runs/{run}/jobs?per_page=&page=`, in creation order.
 pub async fn list_jobs(
-    State(shared): State<Shared>,
+    request: GithubRequest,
     Path((owner, repo, run)): Path<(String, String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
 ) -> Response {
-    let call = Call {
-        kind: CallKind::ListJobs,
-        need: Need::Token,
-        method: &method,
-        uri: &uri,
-        headers: &headers,
-    };
-    respond(&shared, call, |state, _| {
+    request.respond(CallKind::ListJobs, Need::Token, |state, _| {
         let repo = find_repo(state, &owner, &repo)?;
         let run = run
             .parse::<u64>()
@@ -88,31 +65,16 @@ pub async fn list_jobs(
             .filter_map(|id| state.world.jobs().get(id))
             .map(|job| render::job(state.site(), job, run))
             .collect();
-        let total = all.len();
-        let page = paginate(all, state.base(), uri.path(), uri.query());
-        Ok(Reply::page(
-            json!({"total_count": total, "jobs": page.items}),
-            page.link,
-        ))
+        Ok(Reply::counted_page("jobs", all, state, request.uri()))
     })
 }
 
 /// `GET /repos/{owner}/{repo}/actions/jobs/{job}`.
 pub async fn get_job(
-    State(shared): State<Shared>,
+    request: GithubRequest,
     Path((owner, repo, job)): Path<(String, String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
 ) -> Response {
-    let call = Call {
-        kind: CallKind::GetJob,
-        need: Need::Token,
-        method: &method,
-        uri: &uri,
-        headers: &headers,
-    };
-    respond(&shared, call, |state, _| {
+    request.respond(CallKind::GetJob, Need::Token, |state, _| {
         let repo = find_repo(state, &owner, &repo)?;
         let job = job
             .parse::<u64>()

@@ -1,11 +1,11 @@
 //! The GitHub half of the emulator: the REST endpoints a runner scaler uses, behind one
 //! pipeline that does what GitHub does around every call.
 //!
-//! The pipeline ([`respond`]) counts the call, fires an injected fault, refuses a request
-//! without `User-Agent` (403) or credentials (401), authenticates the App JWT or installation
-//! token against the virtual clock, enforces the hourly rate limit (403 with `remaining: 0`),
-//! answers a matching `If-None-Match` with 304 without spending quota, and sets the
-//! `x-ratelimit-*` headers (on every answer; before authentication, those of the
+//! The pipeline ([`GithubRequest::respond`]) counts the call, fires an injected fault, refuses
+//! a request without `User-Agent` (403) or credentials (401), authenticates the App JWT or
+//! installation token against the virtual clock, enforces the hourly rate limit (403 with
+//! `remaining: 0`), answers a matching `If-None-Match` with 304 without spending quota, and
+//! sets the `x-ratelimit-*` headers (on every answer; before authentication, those of the
 //! unauthenticated limit), `ETag` and `Link`.
 
 mod actions;
@@ -14,7 +14,10 @@ pub mod auth;
 pub mod paging;
 pub mod rate;
 pub mod render;
+mod request;
 mod runners;
+
+pub use request::{GithubRequest, ScopePath};
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
@@ -27,16 +30,18 @@ use super::calls::CallKind;
 use super::{Shared, State};
 use crate::sandbox::fingerprint::fnv1a;
 use auth::{Principal, credential, looks_like_jwt};
+use paging::paginate;
 use rate::Quota;
 
-/// Every GitHub route the emulator serves.
+/// Every GitHub route the emulator serves. The runner endpoints and the installation lookup
+/// exist for the organisation and for one repository; one handler serves both shapes.
 pub fn routes() -> Router<Shared> {
     Router::new()
-        .route("/orgs/{org}/installation", get(apps::org_installation))
+        .route("/orgs/{org}/installation", get(apps::installation))
         .route("/users/{owner}/installation", get(apps::user_installation))
         .route(
             "/repos/{owner}/{repo}/installation",
-            get(apps::repo_installation),
+            get(apps::installation),
         )
         .route(
             "/app/installations/{id}/access_tokens",
@@ -57,34 +62,23 @@ pub fn routes() -> Router<Shared> {
             "/repos/{owner}/{repo}/actions/jobs/{job}",
             get(actions::get_job),
         )
-        .route("/orgs/{org}/actions/runners", get(runners::list_org))
+        .merge(runner_routes("/orgs/{org}"))
+        .merge(runner_routes("/repos/{owner}/{repo}"))
+}
+
+/// The runner endpoints below `owner` (`/orgs/{org}` or `/repos/{owner}/{repo}`).
+fn runner_routes(owner: &str) -> Router<Shared> {
+    let runners = format!("{owner}/actions/runners");
+    Router::new()
+        .route(&runners, get(runners::list))
         .route(
-            "/repos/{owner}/{repo}/actions/runners",
-            get(runners::list_repo),
+            &format!("{runners}/{{id}}"),
+            get(runners::get).delete(runners::delete),
         )
+        .route(&format!("{runners}/generate-jitconfig"), post(runners::jit))
         .route(
-            "/orgs/{org}/actions/runners/{id}",
-            get(runners::get_org).delete(runners::delete_org),
-        )
-        .route(
-            "/repos/{owner}/{repo}/actions/runners/{id}",
-            get(runners::get_repo).delete(runners::delete_repo),
-        )
-        .route(
-            "/orgs/{org}/actions/runners/generate-jitconfig",
-            post(runners::jit_org),
-        )
-        .route(
-            "/repos/{owner}/{repo}/actions/runners/generate-jitconfig",
-            post(runners::jit_repo),
-        )
-        .route(
-            "/orgs/{org}/actions/runners/registration-token",
-            post(runners::registration_token_org),
-        )
-        .route(
-            "/repos/{owner}/{repo}/actions/runners/registration-token",
-            post(runners::registration_token_repo),
+            &format!("{runners}/registration-token"),
+            post(runners::registration_token),
         )
 }
 
@@ -100,17 +94,15 @@ pub enum Need {
 }
 
 /// The parts of a request the pipeline looks at.
-pub struct Call<'a> {
+struct Call<'a> {
     /// Endpoint kind, for counting and faults.
-    pub kind: CallKind,
+    kind: CallKind,
     /// Credential the endpoint takes.
-    pub need: Need,
+    need: Need,
     /// Request method (only GETs get ETags).
-    pub method: &'a Method,
-    /// Request URI (for `Link`).
-    pub uri: &'a Uri,
+    method: &'a Method,
     /// Request headers.
-    pub headers: &'a HeaderMap,
+    headers: &'a HeaderMap,
 }
 
 /// What a handler answers; the pipeline adds the headers.
@@ -158,6 +150,16 @@ impl Reply {
             link,
         }
     }
+
+    /// 200 with the page of `all` that `uri` asks for, in GitHub's usual wrapping
+    /// `{"total_count": <all of them>, "<key>": [<this page>]}`, and its `Link` header.
+    pub fn counted_page(key: &str, all: Vec<Value>, state: &State, uri: &Uri) -> Self {
+        let total = all.len();
+        let page = paginate(all, state.base(), uri.path(), uri.query());
+        let mut body = json!({ "total_count": total });
+        body[key] = Value::Array(page.items);
+        Self::page(body, page.link)
+    }
 }
 
 /// A GitHub error answer: `{"message", "documentation_url", "status"}`.
@@ -188,7 +190,7 @@ impl GhError {
 }
 
 /// Runs `handle` inside the GitHub pipeline and builds the response.
-pub fn respond(
+fn respond(
     shared: &Shared,
     call: Call,
     handle: impl FnOnce(&mut State, Principal) -> Result<Reply, GhError>,

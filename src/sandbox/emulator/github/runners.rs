@@ -1,232 +1,90 @@
-//! Self-hosted runners: listing, JIT registration, registration tokens and deletion, for the
-//! organisation and for single repositories.
+//! Self-hosted runners: listing, JIT registration, registration tokens and deletion. Each
+//! handler serves the organisation's routes (`/orgs/{org}/actions/runners/...`) and a single
+//! repository's (`/repos/{owner}/{repo}/actions/runners/...`) alike; the [`ScopePath`] tells
+//! them apart.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::Response;
 use rand::RngExt;
 use rand::distr::Alphanumeric;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::actions::find_repo;
-use super::paging::paginate;
 use super::render::{self, timestamp};
-use super::{Call, GhError, Need, Reply, json_body, respond};
+use super::{GhError, GithubRequest, Need, Reply, ScopePath, json_body};
+use crate::sandbox::emulator::State as EmulatorState;
 use crate::sandbox::emulator::calls::CallKind;
-use crate::sandbox::emulator::{Shared, State as EmulatorState};
 use crate::sandbox::world::model::Scope;
 use crate::sandbox::world::{DEFAULT_GROUP_ID, DeleteRunnerError, JitError};
 
-/// The scope named by an org path.
-fn org_scope(state: &EmulatorState, org: &str) -> Result<Scope, GhError> {
-    if state.is_org(org) {
-        Ok(Scope::Org)
-    } else {
-        Err(GhError::not_found())
-    }
+/// The `{id}` of `.../actions/runners/{id}`, as written (anything but a number is a 404).
+#[derive(Deserialize)]
+pub struct RunnerId {
+    id: String,
 }
 
-/// The scope named by a repo path.
-fn repo_scope(state: &EmulatorState, owner: &str, repo: &str) -> Result<Scope, GhError> {
-    find_repo(state, owner, repo).map(|r| Scope::Repo(r.name))
+/// `GET .../actions/runners`: the runners registered in that scope.
+pub async fn list(request: GithubRequest, scope: ScopePath) -> Response {
+    request.respond(CallKind::ListRunners, Need::Token, |state, _| {
+        let scope = scope.resolve(state)?;
+        let all: Vec<Value> = state
+            .world
+            .runners()
+            .values()
+            .filter(|r| r.scope == scope)
+            .map(render::runner)
+            .collect();
+        Ok(Reply::counted_page("runners", all, state, request.uri()))
+    })
 }
 
-macro_rules! call {
-    ($kind:expr, $method:expr, $uri:expr, $headers:expr) => {
-        Call {
-            kind: $kind,
-            need: Need::Token,
-            method: &$method,
-            uri: &$uri,
-            headers: &$headers,
+/// `GET .../actions/runners/{id}`: 404 for a runner of another scope.
+pub async fn get(
+    request: GithubRequest,
+    scope: ScopePath,
+    Path(RunnerId { id }): Path<RunnerId>,
+) -> Response {
+    request.respond(CallKind::GetRunner, Need::Token, |state, _| {
+        let scope = scope.resolve(state)?;
+        id.parse::<u64>()
+            .ok()
+            .and_then(|id| state.world.runners().get(&id))
+            .filter(|r| r.scope == scope)
+            .map(|r| Reply::ok(render::runner(r)))
+            .ok_or_else(GhError::not_found)
+    })
+}
+
+/// `DELETE .../actions/runners/{id}` → 204; 422 while it runs a job; 404 unknown.
+pub async fn delete(
+    request: GithubRequest,
+    scope: ScopePath,
+    Path(RunnerId { id }): Path<RunnerId>,
+) -> Response {
+    request.respond(CallKind::DeleteRunner, Need::Token, |state, _| {
+        let scope = scope.resolve(state)?;
+        let id = id.parse::<u64>().map_err(|_| GhError::not_found())?;
+        match state.world.delete_runner(id, &scope) {
+            Ok(()) => Ok(Reply::no_content()),
+            Err(DeleteRunnerError::NotFound) => Err(GhError::not_found()),
+            Err(busy @ DeleteRunnerError::Busy(_)) => Err(GhError::unprocessable(busy.to_string())),
         }
-    };
+    })
 }
 
-/// `GET /orgs/{org}/actions/runners`.
-pub async fn list_org(
-    State(shared): State<Shared>,
-    Path(org): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    respond(
-        &shared,
-        call!(CallKind::ListRunners, method, uri, headers),
-        |state, _| {
-            let scope = org_scope(state, &org)?;
-            Ok(list(state, &scope, &uri))
-        },
-    )
-}
-
-/// `GET /repos/{owner}/{repo}/actions/runners`: runners registered on that repository.
-pub async fn list_repo(
-    State(shared): State<Shared>,
-    Path((owner, repo)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    respond(
-        &shared,
-        call!(CallKind::ListRunners, method, uri, headers),
-        |state, _| {
-            let scope = repo_scope(state, &owner, &repo)?;
-            Ok(list(state, &scope, &uri))
-        },
-    )
-}
-
-fn list(state: &EmulatorState, scope: &Scope, uri: &Uri) -> Reply {
-    let all: Vec<Value> = state
-        .world
-        .runners()
-        .values()
-        .filter(|r| &r.scope == scope)
-        .map(render::runner)
-        .collect();
-    let total = all.len();
-    let page = paginate(all, state.base(), uri.path(), uri.query());
-    Reply::page(
-        json!({"total_count": total, "runners": page.items}),
-        page.link,
-    )
-}
-
-/// `GET /orgs/{org}/actions/runners/{id}`.
-pub async fn get_org(
-    State(shared): State<Shared>,
-    Path((org, id)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    respond(
-        &shared,
-        call!(CallKind::GetRunner, method, uri, headers),
-        |state, _| {
-            let scope = org_scope(state, &org)?;
-            get(state, &scope, &id)
-        },
-    )
-}
-
-/// `GET /repos/{owner}/{repo}/actions/runners/{id}`.
-pub async fn get_repo(
-    State(shared): State<Shared>,
-    Path((owner, repo, id)): Path<(String, String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    respond(
-        &shared,
-        call!(CallKind::GetRunner, method, uri, headers),
-        |state, _| {
-            let scope = repo_scope(state, &owner, &repo)?;
-            get(state, &scope, &id)
-        },
-    )
-}
-
-fn get(state: &EmulatorState, scope: &Scope, id: &str) -> Result<Reply, GhError> {
-    id.parse::<u64>()
-        .ok()
-        .and_then(|id| state.world.runners().get(&id))
-        .filter(|r| &r.scope == scope)
-        .map(|r| Reply::ok(render::runner(r)))
-        .ok_or_else(GhError::not_found)
-}
-
-/// `DELETE /orgs/{org}/actions/runners/{id}` → 204; 422 while it runs a job; 404 unknown.
-pub async fn delete_org(
-    State(shared): State<Shared>,
-    Path((org, id)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    respond(
-        &shared,
-        call!(CallKind::DeleteRunner, method, uri, headers),
-        |state, _| {
-            let scope = org_scope(state, &org)?;
-            delete(state, &scope, &id)
-        },
-    )
-}
-
-/// `DELETE /repos/{owner}/{repo}/actions/runners/{id}`.
-pub async fn delete_repo(
-    State(shared): State<Shared>,
-    Path((owner, repo, id)): Path<(String, String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    respond(
-        &shared,
-        call!(CallKind::DeleteRunner, method, uri, headers),
-        |state, _| {
-            let scope = repo_scope(state, &owner, &repo)?;
-            delete(state, &scope, &id)
-        },
-    )
-}
-
-fn delete(state: &mut EmulatorState, scope: &Scope, id: &str) -> Result<Reply, GhError> {
-    let id = id.parse::<u64>().map_err(|_| GhError::not_found())?;
-    match state.world.delete_runner(id, scope) {
-        Ok(()) => Ok(Reply::no_content()),
-        Err(DeleteRunnerError::NotFound) => Err(GhError::not_found()),
-        Err(busy @ DeleteRunnerError::Busy(_)) => Err(GhError::unprocessable(busy.to_string())),
-    }
-}
-
-/// `POST /orgs/{org}/actions/runners/generate-jitconfig`.
-pub async fn jit_org(
-    State(shared): State<Shared>,
-    Path(org): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    respond(
-        &shared,
-        call!(CallKind::CreateJitConfig, method, uri, headers),
-        |state, _| {
-            let scope = org_scope(state, &org)?;
-            jit(state, scope, &body)
-        },
-    )
-}
-
-/// `POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig`.
-pub async fn jit_repo(
-    State(shared): State<Shared>,
-    Path((owner, repo)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    respond(
-        &shared,
-        call!(CallKind::CreateJitConfig, method, uri, headers),
-        |state, _| {
-            let scope = repo_scope(state, &owner, &repo)?;
-            jit(state, scope, &body)
-        },
-    )
+/// `POST .../actions/runners/generate-jitconfig` → 201 `{runner, encoded_jit_config}`.
+pub async fn jit(request: GithubRequest, scope: ScopePath, body: Bytes) -> Response {
+    request.respond(CallKind::CreateJitConfig, Need::Token, |state, _| {
+        let scope = scope.resolve(state)?;
+        register_jit(state, scope, &body)
+    })
 }
 
 /// Body `{name, runner_group_id, labels, work_folder}`: `name`, `runner_group_id` and 1 to 100
 /// `labels` are required (422 otherwise); a taken name is 409; an unknown group 404.
-fn jit(state: &mut EmulatorState, scope: Scope, body: &[u8]) -> Result<Reply, GhError> {
+fn register_jit(state: &mut EmulatorState, scope: Scope, body: &[u8]) -> Result<Reply, GhError> {
     let body = json_body(body)?;
     let name = match body.get("name") {
         Some(Value::String(name)) if !name.trim().is_empty() => name.trim().to_owned(),
@@ -299,45 +157,21 @@ fn jit(state: &mut EmulatorState, scope: Scope, body: &[u8]) -> Result<Reply, Gh
     }
 }
 
-/// `POST /orgs/{org}/actions/runners/registration-token` → 201 `{token, expires_at}`.
-pub async fn registration_token_org(
-    State(shared): State<Shared>,
-    Path(org): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    respond(
-        &shared,
-        call!(CallKind::CreateRegistrationToken, method, uri, headers),
+/// `POST .../actions/runners/registration-token` → 201 `{token, expires_at}`.
+pub async fn registration_token(request: GithubRequest, scope: ScopePath) -> Response {
+    request.respond(
+        CallKind::CreateRegistrationToken,
+        Need::Token,
         |state, _| {
-            org_scope(state, &org)?;
-            Ok(registration_token(state))
-        },
-    )
-}
-
-/// `POST /repos/{owner}/{repo}/actions/runners/registration-token`.
-pub async fn registration_token_repo(
-    State(shared): State<Shared>,
-    Path((owner, repo)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    respond(
-        &shared,
-        call!(CallKind::CreateRegistrationToken, method, uri, headers),
-        |state, _| {
-            repo_scope(state, &owner, &repo)?;
-            Ok(registration_token(state))
+            scope.resolve(state)?;
+            Ok(issue_registration_token(state))
         },
     )
 }
 
 /// A registration token valid for an hour. The world's runners register only with JIT configs,
 /// so nothing ever redeems it: a scaler using `RUNNER_REGISTRATION=token` gets no runners here.
-fn registration_token(state: &EmulatorState) -> Reply {
+fn issue_registration_token(state: &EmulatorState) -> Reply {
     let token: String = rand::rng()
         .sample_iter(Alphanumeric)
         .take(29)
