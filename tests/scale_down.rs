@@ -341,7 +341,8 @@ async fn a_dry_run_plans_stops_without_doing_them_and_the_cap_holds() {
 
 #[tokio::test]
 async fn an_inaccessible_repository_does_not_block_scale_down_but_a_server_error_does() {
-    for (status, stops) in [(404u16, 1usize), (500, 0)] {
+    // 404, 403, 410 and a rename's 301 answer the same every tick; 500 may not.
+    for (status, stops) in [(404u16, 1usize), (403, 1), (410, 1), (301, 1), (500, 0)] {
         let world = World::start().await;
         Mock::given(method("GET"))
             .and(path(format!("/repos/{OWNER}/web/actions/runs")))
@@ -359,6 +360,10 @@ async fn an_inaccessible_repository_does_not_block_scale_down_but_a_server_error
             stops,
             "repository answering {status}"
         );
+        if status == 301 {
+            let error = &report.failed_reads[0].error;
+            assert!(error.contains("renamed or transferred"), "{error}");
+        }
     }
 }
 

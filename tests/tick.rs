@@ -394,7 +394,7 @@ async fn a_failed_start_removes_its_runner_registration() {
     world.mount_jit().await;
     Mock::given(method("POST"))
         .and(path(format!("{JOB_PATH}/start")))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({ "error": { "code": "InvalidTemplate", "message": "container image is invalid" } })))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({ "error": { "code": "InvalidTemplate", "message": "container image is invalid; env value JITCONFIG-SECRET-1000 rejected" } })))
         .mount(&world.azure)
         .await;
     Mock::given(method("DELETE"))
@@ -419,6 +419,12 @@ async fn a_failed_start_removes_its_runner_registration() {
         failure.error
     );
     assert_eq!(world.jit_requests().await.len(), 1);
+    // ARM's message quoted the JIT config: it is scrubbed before the report sees it.
+    assert!(
+        failure.error.contains("env value [redacted] rejected"),
+        "{}",
+        failure.error
+    );
     assert!(
         !serde_json::to_string(&report)
             .unwrap()
@@ -986,4 +992,49 @@ async fn repository_scoped_runners_register_on_the_repository_of_the_demand() {
             .await
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn callers_arriving_during_a_tick_share_the_next_one_instead_of_queueing() {
+    let world = World::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{JOB_PATH}/executions")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "value": [] }))
+                .set_delay(std::time::Duration::from_millis(300)),
+        )
+        .with_priority(1)
+        .mount(&world.azure)
+        .await;
+    let scaler = world.scaler(&[]);
+
+    let first = tokio::spawn({
+        let scaler = scaler.clone();
+        async move { scaler.tick(TickOptions::default()).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let later: Vec<_> = (0..5)
+        .map(|_| {
+            let scaler = scaler.clone();
+            tokio::spawn(async move { scaler.tick(TickOptions::default()).await })
+        })
+        .collect();
+    let first = first.await.unwrap();
+    let mut reports = Vec::new();
+    for task in later {
+        reports.push(task.await.unwrap());
+    }
+
+    // One tick ran, one more for the five latecomers: not five.
+    let reads = world
+        .azure_requests("GET", &format!("{JOB_PATH}/executions"))
+        .await;
+    assert_eq!(reads.len(), 2);
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.at == reports[0].at && r.duration_ms == reports[0].duration_ms)
+    );
+    assert!(first.ok && reports.iter().all(|r| r.ok));
 }

@@ -86,14 +86,26 @@ impl ReadFailure {
         }
     }
 
-    /// A repository that could not be read: inaccessible ones (404, 403 without a rate limit)
-    /// are skipped without blocking scale-down.
+    /// A repository that could not be read. A definite answer about the repository itself
+    /// (moved, gone, forbidden: a 3xx or a 4xx other than a rate limit) is skipped without
+    /// blocking scale-down, since it will answer the same every tick; anything transient blocks.
     pub fn repository(read: impl Into<String>, error: &GithubError) -> Self {
-        let inaccessible = matches!(error.status(), Some(404 | 403));
-        Self {
-            blocks_stops: !inaccessible,
+        let definite = match error.status() {
+            Some(status) => {
+                (300..500).contains(&status) && status != 429 && !error.is_rate_limited()
+            }
+            None => false,
+        };
+        let mut failure = Self {
+            blocks_stops: !definite,
             ..Self::github(read, error)
+        };
+        if matches!(error.status(), Some(301 | 302 | 307 | 308)) {
+            failure.error.push_str(
+                "; the repository was renamed or transferred: put its new name in GITHUB_REPOS",
+            );
         }
+        failure
     }
 }
 

@@ -54,10 +54,13 @@ pub fn refusal(
         ));
     }
     if let Some(limit) = RateLimit::from_headers(headers).filter(|l| l.remaining == Some(0)) {
+        // The primary limit resets hourly; a reset further out is a bad header, and believing
+        // it would silence the scaler until a restart.
         let until = limit
             .reset
             .filter(|r| *r > now)
-            .unwrap_or(now + Duration::seconds(60));
+            .unwrap_or(now + Duration::seconds(60))
+            .min(now + Duration::hours(1));
         return Some((until, "primary rate limit exhausted".into()));
     }
     let secondary = message.is_some_and(|m| m.to_ascii_lowercase().contains("rate limit"));
@@ -137,6 +140,15 @@ mod tests {
                 HeaderMap::new(),
                 None,
                 Some(now + Duration::seconds(60)),
+            ),
+            (
+                StatusCode::FORBIDDEN,
+                headers(&[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "253402300799"),
+                ]),
+                None,
+                Some(now + Duration::hours(1)),
             ),
             (
                 StatusCode::FORBIDDEN,

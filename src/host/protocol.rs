@@ -85,6 +85,9 @@ impl HttpResponse {
 /// The HTTP trigger's request (`Data.<binding>`).
 #[derive(Debug, Default, Deserialize)]
 pub struct HttpTriggerRequest {
+    /// The public URL with its query string.
+    #[serde(rename = "Url", default)]
+    pub url: Option<String>,
     #[serde(rename = "Method", default)]
     pub method: Option<String>,
     #[serde(rename = "Query", default)]
@@ -96,27 +99,52 @@ pub struct HttpTriggerRequest {
 }
 
 impl HttpTriggerRequest {
-    /// A query parameter, looked up case-insensitively. `Query` is an object of strings in the
-    /// host's code; a string holding a JSON object (as the docs sample shows) is accepted too.
-    pub fn query_param(&self, name: &str) -> Option<String> {
-        let object = match &self.query {
-            Value::Object(map) => map.clone(),
-            Value::String(text) => {
-                serde_json::from_str::<Map<String, Value>>(text).unwrap_or_default()
-            }
-            _ => Map::new(),
+    /// A query parameter, looked up case-insensitively.
+    ///
+    /// `Query` is an object of strings in the host's code; a string holding a JSON object (the
+    /// docs sample) or a raw query string is accepted too, and when `Query` does not have the
+    /// parameter, the query string of `Url` is read. A parameter that is present without a
+    /// usable value is an error, not "absent": `?dry_run` must never turn into a real tick.
+    pub fn query_param(&self, name: &str) -> Result<Option<String>, String> {
+        let from_query = match &self.query {
+            Value::Object(map) => object_param(map, name)?,
+            Value::String(text) => match serde_json::from_str::<Map<String, Value>>(text) {
+                Ok(map) => object_param(&map, name)?,
+                Err(_) => encoded_param(text.trim_start_matches('?'), name),
+            },
+            _ => None,
         };
-        object
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .and_then(|(_, value)| match value {
-                Value::String(s) => Some(s.clone()),
-                Value::Array(items) => items.first().and_then(Value::as_str).map(str::to_owned),
-                Value::Bool(b) => Some(b.to_string()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            })
+        if from_query.is_some() {
+            return Ok(from_query);
+        }
+        let from_url = self
+            .url
+            .as_deref()
+            .and_then(|url| url::Url::parse(url).ok())
+            .and_then(|url| url.query().and_then(|q| encoded_param(q, name)));
+        Ok(from_url)
     }
+}
+
+fn object_param(map: &Map<String, Value>, name: &str) -> Result<Option<String>, String> {
+    let Some((_, value)) = map.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)) else {
+        return Ok(None);
+    };
+    let text = match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => items.first().and_then(Value::as_str).map(str::to_owned),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    text.map(Some)
+        .ok_or_else(|| format!("the query parameter `{name}` has no usable value"))
+}
+
+fn encoded_param(query: &str, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.into_owned())
 }
 
 #[cfg(test)]
@@ -131,6 +159,8 @@ mod tests {
             json!({"DRY_RUN": "true"}),
             json!("{\"dry_run\":\"true\"}"),
             json!({"dry_run": ["true"]}),
+            json!("dry_run=true"),
+            json!("?dry_run=true&x=1"),
         ];
         for query in cases {
             let request = HttpTriggerRequest {
@@ -138,8 +168,8 @@ mod tests {
                 ..Default::default()
             };
             assert_eq!(
-                request.query_param("dry_run").as_deref(),
-                Some("true"),
+                request.query_param("dry_run"),
+                Ok(Some("true".into())),
                 "{query}"
             );
         }
@@ -147,7 +177,22 @@ mod tests {
             query: json!("{}"),
             ..Default::default()
         };
-        assert_eq!(empty.query_param("dry_run"), None);
+        assert_eq!(empty.query_param("dry_run"), Ok(None));
+        let from_url = HttpTriggerRequest {
+            url: Some("https://app.azurewebsites.net/api/reconcile?code=k&dry_run=true".into()),
+            query: json!({}),
+            ..Default::default()
+        };
+        assert_eq!(from_url.query_param("dry_run"), Ok(Some("true".into())));
+    }
+
+    #[test]
+    fn a_parameter_present_without_a_value_is_an_error_not_absent() {
+        let request = HttpTriggerRequest {
+            query: json!({"dry_run": null}),
+            ..Default::default()
+        };
+        assert!(request.query_param("dry_run").is_err());
     }
 
     #[test]

@@ -156,27 +156,19 @@ async fn http(scaler: Arc<Scaler>, request: InvocationRequest) -> Response {
         }
     };
 
-    let dry_run = match trigger
+    let requested = trigger
         .query_param("dry_run")
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
+        .map(|value| value.map(|v| v.to_ascii_lowercase()));
+    let dry_run = match requested {
+        Err(message) => return bad_request(message),
         // The same words the DRY_RUN setting takes.
-        None | Some("false" | "0" | "no" | "") => false,
-        Some("true" | "1" | "yes") => true,
-        Some(other) => {
-            // The caller's mistake, not the invocation's: answer it through the output.
-            let message = format!("dry_run must be `true` or `false`, not `{other}`");
-            tracing::warn!(error = %message, "bad request");
-            let response = HttpResponse::json(400, &json!({ "error": message }));
-            return Json(InvocationResponse::http(
-                HTTP_RESPONSE_BINDING,
-                response,
-                vec![message],
-            ))
-            .into_response();
-        }
+        Ok(value) => match value.as_deref() {
+            None | Some("false" | "0" | "no" | "") => false,
+            Some("true" | "1" | "yes") => true,
+            Some(other) => {
+                return bad_request(format!("dry_run must be `true` or `false`, not `{other}`"));
+            }
+        },
     };
     match run_tick(scaler, TickOptions { dry_run }).await {
         Ok(report) => {
@@ -191,6 +183,18 @@ async fn http(scaler: Arc<Scaler>, request: InvocationRequest) -> Response {
         }
         Err(reply) => reply,
     }
+}
+
+/// The caller's mistake, not the invocation's: answered 400 through the `http` output.
+fn bad_request(message: String) -> Response {
+    tracing::warn!(error = %message, "bad request");
+    let response = HttpResponse::json(400, &json!({ "error": message }));
+    Json(InvocationResponse::http(
+        HTTP_RESPONSE_BINDING,
+        response,
+        vec![message],
+    ))
+    .into_response()
 }
 
 /// Runs a tick in its own task: if the host gives up on the request, the tick still completes

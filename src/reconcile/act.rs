@@ -185,7 +185,11 @@ impl Starter<'_> {
         }
 
         let started = match execution_template(template, self.container, &env) {
-            Ok(body) => self.jobs.start(&body).await.map_err(|e| e.to_string()),
+            Ok(body) => self
+                .jobs
+                .start(&body)
+                .await
+                .map_err(|e| scrub(e.to_string(), &env)),
             Err(problem) => Err(format!("building the execution template: {problem}")),
         };
         match (started, jit_runner_id) {
@@ -205,6 +209,19 @@ impl Starter<'_> {
             }
         }
     }
+}
+
+/// ARM error messages may quote the request; the secrets this start sent (JIT config,
+/// registration token) must not reach the report or the log through them.
+fn scrub(mut message: String, env: &[RunnerEnv]) -> String {
+    for variable in env {
+        let value = variable.value.expose();
+        let public = variable.name == "RUNNER_NAME" || variable.name == "RUNNER_REPOSITORY";
+        if !public && value.len() >= 8 {
+            message = message.replace(value, "[redacted]");
+        }
+    }
+    message
 }
 
 /// Job settings that defeat the one-runner-per-execution model.

@@ -14,6 +14,7 @@ use tokio::time::{Instant, timeout_at};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tokio::sync::Mutex as AsyncMutex;
+use tokio::sync::watch;
 
 use crate::azure::{Execution, JobsClient};
 use crate::clock::Clock;
@@ -70,6 +71,9 @@ pub struct Scaler {
     clock: Arc<dyn Clock>,
     labels: PoolLabels,
     memory: AsyncMutex<Memory>,
+    /// The tick waiting behind the running one, per kind (acting, dry run): its report, once
+    /// it has one.
+    waiting: Mutex<[Option<watch::Receiver<Option<TickReport>>>; 2]>,
     names: Mutex<StdRng>,
     budget: TickBudget,
 }
@@ -96,6 +100,7 @@ impl Scaler {
             jobs,
             clock,
             memory: AsyncMutex::new(Memory::default()),
+            waiting: Mutex::new([None, None]),
             names: Mutex::new(names),
             budget: TickBudget::default(),
         })
@@ -122,10 +127,54 @@ impl Scaler {
         drop(self.memory.lock().await);
     }
 
-    /// Runs one tick. Ticks never overlap: a second caller waits for the first to finish and
-    /// then observes what it did.
+    /// Runs one tick. Ticks never overlap: a caller that arrives while a tick runs waits for
+    /// it to finish and then observes what it did.
+    ///
+    /// At most one tick waits behind the running one (per kind: acting or dry run). Callers
+    /// arriving meanwhile share that waiting tick and its report instead of queueing their
+    /// own: when GitHub is slow and ticks take longer than the timer's minute, a backlog of
+    /// ticks whose callers have long given up would otherwise run back to back.
     pub async fn tick(&self, options: TickOptions) -> TickReport {
-        let mut memory = self.memory.lock().await;
+        let slot = usize::from(options.dry_run);
+        loop {
+            let role = {
+                let mut waiting = lock(&self.waiting);
+                match waiting[slot].as_ref().filter(|rx| rx.has_changed().is_ok()) {
+                    Some(rx) => Err(rx.clone()),
+                    None => {
+                        let (tx, rx) = watch::channel(None);
+                        waiting[slot] = Some(rx);
+                        Ok(tx)
+                    }
+                }
+            };
+            match role {
+                Ok(tx) => {
+                    let memory = self.memory.lock().await;
+                    // This tick runs now: later callers wait for the next one.
+                    lock(&self.waiting)[slot] = None;
+                    let report = self.run_tick(memory, options).await;
+                    let _ = tx.send(Some(report.clone()));
+                    return report;
+                }
+                Err(mut rx) => match rx.wait_for(Option::is_some).await {
+                    Ok(report) => {
+                        if let Some(report) = report.clone() {
+                            return report;
+                        }
+                    }
+                    // The caller running that tick went away before it started: take its place.
+                    Err(_) => continue,
+                },
+            }
+        }
+    }
+
+    async fn run_tick(
+        &self,
+        mut memory: tokio::sync::MutexGuard<'_, Memory>,
+        options: TickOptions,
+    ) -> TickReport {
         let started = Instant::now();
         let now = self.clock.now();
         let dry_run = options.dry_run || self.settings.dry_run;
@@ -444,4 +493,9 @@ struct Observation {
     executions: Option<Vec<Execution>>,
     remembered: usize,
     other_failures: Vec<ReadFailure>,
+}
+
+/// Locks a std mutex; a panic while holding it leaves plain data that is still valid.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

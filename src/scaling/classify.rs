@@ -138,7 +138,9 @@ fn class_of(
     let job_in_progress = jobs.get(name).map(|job| job.in_progress);
     match (job_in_progress, runner) {
         (Some(true), _) => return ExecutionClass::Busy,
-        (_, Some(r)) if r.online && r.busy => return ExecutionClass::Busy,
+        // Busy counts even while GitHub shows the runner offline: a runner that lost its
+        // connection in the middle of a job is still running it.
+        (_, Some(r)) if r.busy => return ExecutionClass::Busy,
         (Some(false), _) => return ExecutionClass::Finished,
         _ => {}
     }
@@ -209,6 +211,7 @@ mod tests {
     fn each_execution_gets_the_class_its_evidence_shows() {
         let runners = vec![
             runner("pool-busy0000", true, true),
+            runner("pool-offbusy0", false, true),
             runner("pool-idle0000", true, false),
             runner("pool-jit00000", false, false),
             runner("other-idle0000", true, false),
@@ -226,6 +229,10 @@ mod tests {
         let cases = [
             (
                 execution("e1", "Running", 600, Some("pool-busy0000")),
+                ExecutionClass::Busy,
+            ),
+            (
+                execution("e1b", "Running", 900, Some("pool-offbusy0")),
                 ExecutionClass::Busy,
             ),
             (

@@ -104,12 +104,6 @@ pub struct DrainPlan {
 
 /// Decides the stops.
 pub fn plan_drain(input: &DrainInput) -> DrainPlan {
-    if !input.reads_complete {
-        return DrainPlan {
-            held_back: Some("a read failed or was rate-limited this tick".into()),
-            ..DrainPlan::default()
-        };
-    }
     let observed_twice = |e: &ClassifiedExecution| {
         !e.remembered
             && input.seen.get(&e.name).is_some_and(|s| {
@@ -138,6 +132,14 @@ pub fn plan_drain(input: &DrainInput) -> DrainPlan {
     }
 
     let (surplus, drainable) = surplus(input, &observed_twice);
+    if !input.reads_complete {
+        // The surplus is still reported: it says what a clean tick would drain.
+        return DrainPlan {
+            surplus,
+            held_back: Some("a read failed or was rate-limited this tick".into()),
+            ..DrainPlan::default()
+        };
+    }
     candidates.extend(drainable.into_iter().map(|e| stop(e, StopReason::Surplus)));
     // Finished and lost executions cost money and do nothing: they go first under the cap.
     candidates.sort_by_key(|s| s.reason);

@@ -214,9 +214,23 @@ impl<'a> Reader<'a> {
         }
         .or_else(|| url.query().map(|_| "must not carry a query string"))
         .or_else(|| url.fragment().map(|_| "must not carry a fragment"))
-        .or_else(|| url.host_str().is_none().then_some("has no host"));
+        .or_else(|| url.host_str().is_none().then_some("has no host"))
+        .or_else(|| {
+            // The client would send them as Basic credentials instead of its bearer token,
+            // and they would show wherever the URL is printed.
+            (!url.username().is_empty() || url.password().is_some())
+                .then_some("must not carry a user name or password")
+        });
         if let Some(problem) = problem {
-            self.error(name, format!("{} {problem}", quote(&raw)));
+            let shown = if url.username().is_empty() && url.password().is_none() {
+                raw
+            } else {
+                let mut without = url.clone();
+                let _ = without.set_username("");
+                let _ = without.set_password(None);
+                without.to_string()
+            };
+            self.error(name, format!("{} {problem}", quote(&shown)));
             return None;
         }
         let trimmed = url.as_str().trim_end_matches('/').to_owned();

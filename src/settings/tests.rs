@@ -353,3 +353,18 @@ fn risky_or_useless_settings_get_warnings() {
     );
     assert!(all.contains("RUNNER_REGISTRATION is `token`"), "{all}");
 }
+
+#[test]
+fn a_url_with_credentials_is_rejected_without_echoing_them() {
+    let errors = errors(&[(
+        "GITHUB_API_URL",
+        "https://user:SECRETPW@ghe.example.com/api/v3",
+    )]);
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].contains("must not carry a user name or password"),
+        "{}",
+        errors[0]
+    );
+    assert!(!errors[0].contains("SECRETPW"), "{}", errors[0]);
+}

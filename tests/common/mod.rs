@@ -410,9 +410,25 @@ pub fn timer_payload() -> Value {
 /// An HTTP invocation body as the Functions host sends it (header arrays, Query object, no
 /// Body since the caller sent no content).
 pub fn http_payload(query: Value) -> Value {
+    // The Url carries the same query the Query object does, as on the host.
+    let pairs: Vec<String> = query
+        .as_object()
+        .map(|map| {
+            map.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let url = match pairs.is_empty() {
+        true => "https://scaler.azurewebsites.net/api/reconcile".to_owned(),
+        false => format!(
+            "https://scaler.azurewebsites.net/api/reconcile?{}",
+            pairs.join("&")
+        ),
+    };
     json!({
         "Data": { "req": {
-            "Url": "https://scaler.azurewebsites.net/api/reconcile?dry_run=true",
+            "Url": url,
             "Method": "POST",
             "Query": query,
             "Headers": { "Host": ["scaler.azurewebsites.net"], "User-Agent": ["curl/8.5.0"], "x-functions-key": ["redacted"] },

@@ -163,6 +163,10 @@ fn nothing_is_stopped_when_a_read_failed() {
     let plan = plan_drain(&failed);
     assert!(plan.stops.is_empty());
     assert!(plan.held_back.is_some());
+    assert_eq!(
+        plan.surplus, 1,
+        "what a clean tick would drain is still reported"
+    );
 }
 
 #[test]
