@@ -31,6 +31,9 @@ pub fn render_transitions(schedule: &WarmSchedule, from: DateTime<Utc>, count: u
             )),
     );
 
+    if count == 0 {
+        return out;
+    }
     let changes = schedule.changes(from, count);
     if changes.is_empty() {
         let _ = writeln!(
