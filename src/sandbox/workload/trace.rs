@@ -6,9 +6,10 @@
 //!
 //! `queued_at` is seconds from the start of the simulation, `duration` seconds the job runs
 //! once a runner has it, `labels` its `runs-on` (1 to 100 strings). Optional: `repo`
-//! (default `app`), `run` (lines with the same string form one workflow run), `workflow` and
-//! `name` (display names), `approval` (seconds the job waits for an environment approval before
-//! it is queued). Blank lines are skipped. Errors name the line and the field.
+//! (default `app`; a name GitHub accepts: letters, digits, `-`, `_`, `.`, not `.` or `..`),
+//! `run` (lines with the same string form one workflow run), `workflow` and `name` (display
+//! names), `approval` (seconds the job waits for an environment approval before it is queued).
+//! Blank lines and a UTF-8 byte order mark are skipped. Errors name the line and the field.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -33,7 +34,8 @@ const FIELDS: &[&str] = &[
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
     /// The file could not be read.
-    #[error("cannot read the trace file {path}: {source}")]
+    // The cause is the error's source, not part of this message: `{:#}` would print it twice.
+    #[error("cannot read the trace file {path}")]
     Read {
         /// The path given.
         path: String,
@@ -64,6 +66,8 @@ pub fn read_trace(path: &Path) -> Result<Workload, TraceError> {
 
 /// Parses trace text.
 pub fn parse_trace(text: &str) -> Result<Workload, TraceError> {
+    // Editors on Windows start UTF-8 files with a byte order mark; it is not part of line 1.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut jobs = Vec::new();
     let mut runs = RunNumbers::default();
     for (index, raw) in text.lines().enumerate() {
@@ -104,12 +108,10 @@ fn parse_job(
     let approval = seconds(fields, "approval", true)?;
     let labels = labels(fields)?;
     let repo = text(fields, "repo")?.unwrap_or_else(|| DEFAULT_REPO.to_owned());
-    if !repo
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    {
+    if !is_repository_name(&repo) {
         return Err(format!(
-            "field `repo` must be a repository name (letters, digits, `-`, `_`, `.`), got {repo:?}"
+            "field `repo` must be a repository name (up to 100 letters, digits, `-`, `_`, `.`; \
+             not `.` or `..`), got {repo:?}"
         ));
     }
 
@@ -125,6 +127,18 @@ fn parse_job(
         duration,
         approval,
     })
+}
+
+/// Whether GitHub would accept `name` as a repository name: ASCII letters, digits, `-`, `_`
+/// and `.`, at most 100 of them. `.` and `..` are reserved (they would walk up the API's URL
+/// path: every call for such a repository would 404).
+fn is_repository_name(name: &str) -> bool {
+    name.len() <= 100
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 /// Numbers runs 1, 2, 3… in the order their keys first appear. A map, not a list: a trace
@@ -265,6 +279,22 @@ mod tests {
                 "trace line 2: field `repo` must be a repository name",
             ),
             (
+                r#"{"queued_at": 0, "labels": ["a"], "duration": 1, "repo": "."}"#,
+                "trace line 2: field `repo` must be a repository name",
+            ),
+            (
+                r#"{"queued_at": 0, "labels": ["a"], "duration": 1, "repo": ".."}"#,
+                "trace line 2: field `repo` must be a repository name",
+            ),
+            (
+                r#"{"queued_at": 0, "labels": ["a"], "duration": 1, "repo": "web app"}"#,
+                "trace line 2: field `repo` must be a repository name",
+            ),
+            (
+                r#"{"queued_at": 0, "labels": ["a"], "duration": 1, "repo": "wéb"}"#,
+                "trace line 2: field `repo` must be a repository name",
+            ),
+            (
                 r#"{"queued_at": 0, "labels": ["a"], "duration": 1, "durration": 1}"#,
                 "trace line 2: unknown field `durration`",
             ),
@@ -299,6 +329,48 @@ mod tests {
             elapsed < std::time::Duration::from_secs(10),
             "took {elapsed:?}"
         );
+    }
+
+    #[test]
+    fn repository_names_github_accepts_are_accepted() {
+        let good = [
+            "web",
+            ".github",
+            "a.b",
+            "my_repo-2",
+            "...",
+            "_",
+            &"r".repeat(100),
+        ];
+        let bad = [".", "..", "a/b", "a b", "wéb", "a%2e", &"r".repeat(101)];
+        for name in good {
+            assert!(is_repository_name(name), "{name:?} is a repository name");
+        }
+        for name in bad {
+            assert!(
+                !is_repository_name(name),
+                "{name:?} is not a repository name"
+            );
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_first_line_is_ignored() {
+        let text = "\u{feff}{\"queued_at\": 0, \"labels\": [\"linux\"], \"duration\": 60}\n";
+        let workload = parse_trace(text).unwrap();
+        assert_eq!(workload.jobs().len(), 1);
+    }
+
+    #[test]
+    fn a_missing_file_is_reported_with_its_cause_once() {
+        let path = Path::new("/nonexistent/sandbox-trace.jsonl");
+        let error = anyhow::Error::new(read_trace(path).unwrap_err());
+        let message = format!("{error:#}");
+        assert!(
+            message.starts_with("cannot read the trace file /nonexistent/sandbox-trace.jsonl: "),
+            "{message}"
+        );
+        assert_eq!(message.matches("os error 2").count(), 1, "{message}");
     }
 
     #[test]
