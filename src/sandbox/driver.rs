@@ -46,9 +46,7 @@ pub async fn simulate(
     options: &SandboxOptions,
     mut on_tick: impl FnMut(&TickLine),
 ) -> anyhow::Result<Summary> {
-    if options.duration < Duration::minutes(1) {
-        bail!("--duration must be at least one minute");
-    }
+    options.check().map_err(anyhow::Error::msg)?;
     let (workload, workload_name, default) = match &options.trace {
         Some(path) => (
             read_trace(path)?,

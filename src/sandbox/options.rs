@@ -8,16 +8,18 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 /// Options of `aca-runner-scaler sandbox`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SandboxOptions {
-    /// How much virtual time to simulate: one timer tick per simulated minute.
-    #[arg(long, default_value = "8h", value_parser = parse_duration)]
+    /// How much virtual time to simulate, in whole minutes (one timer tick per simulated
+    /// minute), from 1m to 7d.
+    #[arg(long, default_value = "8h", value_parser = parse_length)]
     pub duration: Duration,
 
-    /// How long an execution takes from start until its runner registers with GitHub.
+    /// How long an execution takes from start until its runner registers with GitHub (at
+    /// most 7d).
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub boot_time: Duration,
 
     /// The Container Apps job's replica timeout: executions still running after it are
-    /// stopped (a runner that never gets a job waits this long).
+    /// stopped (a runner that never gets a job waits this long). At most 7d.
     #[arg(long, default_value = "1h", value_parser = parse_duration)]
     pub replica_timeout: Duration,
 
@@ -79,6 +81,21 @@ impl Default for SandboxOptions {
 }
 
 impl SandboxOptions {
+    /// What the command line's parsers would refuse, for options built in code: the first
+    /// problem, naming its option.
+    pub fn check(&self) -> Result<(), String> {
+        check_length(self.duration).map_err(|e| format!("--duration {e}"))?;
+        for (option, span) in [
+            ("--boot-time", self.boot_time),
+            ("--replica-timeout", self.replica_timeout),
+        ] {
+            if span < Duration::zero() || span > LONGEST {
+                return Err(format!("{option} {}", longer_than_a_week()));
+            }
+        }
+        Ok(())
+    }
+
     /// The pool's labels as a list.
     pub fn label_list(&self) -> Vec<String> {
         self.labels
@@ -99,36 +116,80 @@ pub fn parse_labels(text: &str) -> Result<String, String> {
     }
 }
 
-/// Parses `8h`, `90m`, `45s`, `1h30m`, `2d` or plain seconds (`3600`).
+/// The longest a simulation may run: a week is 10,080 ticks, about 75 s on two cores.
+/// It bounds every duration option: a boot or a timeout longer than the run never happens.
+pub const LONGEST: Duration = Duration::days(7);
+
+/// Parses `--duration`: a [`parse_duration`] that [`check_length`] accepts.
+pub fn parse_length(text: &str) -> Result<Duration, String> {
+    let length = parse_duration(text)?;
+    check_length(length)?;
+    Ok(length)
+}
+
+/// A simulation runs whole ticks, one per simulated minute, for at most [`LONGEST`]. The
+/// message says what is wrong with the value; the caller names the option.
+pub fn check_length(length: Duration) -> Result<(), String> {
+    if length < Duration::minutes(1) {
+        return Err("must be at least 1m (one tick per simulated minute)".into());
+    }
+    if length > LONGEST {
+        return Err(longer_than_a_week());
+    }
+    if length.num_seconds() % 60 != 0 {
+        let minutes = length.num_minutes();
+        return Err(format!(
+            "must be whole minutes (one tick per simulated minute), e.g. {minutes}m or {}m",
+            minutes + 1
+        ));
+    }
+    Ok(())
+}
+
+fn longer_than_a_week() -> String {
+    "must be at most 7d, the longest the sandbox simulates".into()
+}
+
+/// Parses `8h`, `90m`, `45s`, `1h30m`, `2d` or plain seconds (`3600`), up to [`LONGEST`].
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let invalid = || format!("`{text}` is not a duration (examples: 8h, 90m, 1h30m, 45s)");
-    if let Ok(seconds) = text.parse::<i64>() {
-        return (seconds >= 0)
-            .then(|| Duration::seconds(seconds))
-            .ok_or_else(invalid);
-    }
-    let mut total = Duration::zero();
-    let mut number = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
+    let total = if let Ok(seconds) = text.parse::<i64>() {
+        if seconds < 0 {
+            return Err(invalid());
         }
-        let n: i64 = number.parse().map_err(|_| invalid())?;
-        number.clear();
-        total += match c {
-            'd' => Duration::days(n),
-            'h' => Duration::hours(n),
-            'm' => Duration::minutes(n),
-            's' => Duration::seconds(n),
-            _ => return Err(invalid()),
-        };
-    }
-    if !number.is_empty() || text.is_empty() {
-        return Err(invalid());
-    }
-    Ok(total)
+        Duration::try_seconds(seconds)
+    } else {
+        if text.is_empty() {
+            return Err(invalid());
+        }
+        let mut total = Some(Duration::zero());
+        let mut number = String::new();
+        for c in text.chars() {
+            if c.is_ascii_digit() {
+                number.push(c);
+                continue;
+            }
+            let n: i64 = number.parse().map_err(|_| invalid())?;
+            number.clear();
+            let part = match c {
+                'd' => Duration::try_days(n),
+                'h' => Duration::try_hours(n),
+                'm' => Duration::try_minutes(n),
+                's' => Duration::try_seconds(n),
+                _ => return Err(invalid()),
+            };
+            // `None` from here on: a number beyond chrono's range, so beyond the limit too.
+            total = total.zip(part).and_then(|(t, p)| t.checked_add(&p));
+        }
+        if !number.is_empty() {
+            return Err(invalid());
+        }
+        total
+    };
+    total
+        .filter(|d| *d <= LONGEST)
+        .ok_or_else(longer_than_a_week)
 }
 
 #[cfg(test)]
@@ -149,10 +210,77 @@ mod tests {
             ("10x", None),
             ("5h3", None),
             ("-5", None),
+            ("7d", Some(7 * 86_400)),
+            ("7d1s", None),
+            ("604801", None),
+            ("999999h", None),
+            ("99999999999999h", None),
+            ("9223372036854775807s", None),
+            ("9223372036854775807", None),
         ];
         for (text, expected) in cases {
             let parsed = parse_duration(text).ok().map(|d| d.num_seconds());
             assert_eq!(parsed, *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_run_lasts_whole_minutes_from_one_minute_to_a_week() {
+        let cases: &[(&str, Result<i64, &str>)] = &[
+            ("1m", Ok(60)),
+            ("8h", Ok(28_800)),
+            ("7d", Ok(604_800)),
+            ("120", Ok(120)),
+            ("0", Err("must be at least 1m")),
+            ("59s", Err("must be at least 1m")),
+            (
+                "119s",
+                Err("must be whole minutes (one tick per simulated minute), e.g. 1m or 2m"),
+            ),
+            ("999999h", Err("must be at most 7d")),
+            ("7d1m", Err("must be at most 7d")),
+        ];
+        for (text, expected) in cases {
+            match (parse_length(text), expected) {
+                (Ok(length), Ok(seconds)) => assert_eq!(length.num_seconds(), *seconds, "{text}"),
+                (Err(error), Err(start)) => assert!(error.starts_with(start), "{text}: {error}"),
+                (got, _) => panic!("{text}: got {got:?}, expected {expected:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn options_built_in_code_are_checked_like_the_command_line() {
+        let cases = [
+            (SandboxOptions::default(), None),
+            (
+                SandboxOptions {
+                    duration: Duration::seconds(119),
+                    ..SandboxOptions::default()
+                },
+                Some("--duration must be whole minutes"),
+            ),
+            (
+                SandboxOptions {
+                    duration: Duration::days(8),
+                    ..SandboxOptions::default()
+                },
+                Some("--duration must be at most 7d"),
+            ),
+            (
+                SandboxOptions {
+                    replica_timeout: Duration::days(1_000),
+                    ..SandboxOptions::default()
+                },
+                Some("--replica-timeout must be at most 7d"),
+            ),
+        ];
+        for (options, expected) in cases {
+            match (options.check(), expected) {
+                (Ok(()), None) => {}
+                (Err(error), Some(start)) => assert!(error.starts_with(start), "{error}"),
+                (got, _) => panic!("got {got:?}, expected {expected:?}"),
+            }
         }
     }
 

@@ -72,7 +72,7 @@ pub struct RunContext {
 }
 
 /// The end-of-run summary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Summary {
     /// Seed of the run.
     pub seed: u64,

@@ -25,9 +25,10 @@ impl fmt::Display for Summary {
         );
         writeln!(
             f,
-            "sandbox: {} of simulated time, {} ticks ({} failed), {}, seed {}",
+            "sandbox: {} of simulated time, {} {} ({} failed), {}, seed {}",
             span(self.simulated_minutes * 60),
             self.ticks,
+            if self.ticks == 1 { "tick" } else { "ticks" },
             self.ticks_failed,
             self.workload,
             self.seed
@@ -130,6 +131,23 @@ mod tests {
         ];
         for (seconds, expected) in cases {
             assert_eq!(span(seconds), expected);
+        }
+    }
+
+    #[test]
+    fn the_first_line_counts_ticks_in_words_that_agree() {
+        let cases = [(1, "1 tick (0 failed)"), (2, "2 ticks (0 failed)")];
+        for (ticks, expected) in cases {
+            let summary = Summary {
+                ticks,
+                simulated_minutes: ticks as i64,
+                workload: "default day".into(),
+                ..Summary::default()
+            };
+            let text = summary.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            assert!(first.starts_with("sandbox: "), "{first}");
+            assert!(first.contains(expected), "{first}");
         }
     }
 }

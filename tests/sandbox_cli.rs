@@ -1,0 +1,53 @@
+//! `aca-runner-scaler sandbox` as a person runs it: option errors, what it prints, and how it
+//! behaves in a pipeline.
+
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_aca-runner-scaler");
+
+/// Runs `aca-runner-scaler sandbox ARGS` and waits for it to exit.
+fn sandbox(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("sandbox")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn a_duration_beyond_a_week_or_between_minutes_is_refused_naming_the_option_and_limit() {
+    let cases = [
+        ("999999h", "must be at most 7d"),
+        ("99999999999999h", "must be at most 7d"),
+        ("119s", "must be whole minutes"),
+        ("30s", "must be at least 1m"),
+    ];
+    for (duration, expected) in cases {
+        let output = sandbox(&["--duration", duration]);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{duration}: {message}");
+        assert!(message.contains("--duration"), "{duration}: {message}");
+        assert!(message.contains(expected), "{duration}: {message}");
+        assert!(output.stdout.is_empty(), "{duration}: nothing simulated");
+    }
+}
+
+#[test]
+fn a_one_minute_run_says_one_tick() {
+    let output = sandbox(&["--duration", "1m"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("\nsandbox: 1m00s of simulated time, 1 tick (0 failed), default day"),
+        "{text}"
+    );
+}
