@@ -51,3 +51,13 @@ fn a_one_minute_run_says_one_tick() {
         "{text}"
     );
 }
+
+#[test]
+fn the_help_explains_the_boot_grace_and_its_default() {
+    let output = sandbox(&["--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    let help = stdout(&output);
+    for expected in ["--boot-grace", "RUNNER_BOOT_GRACE", "--boot-time plus 1m"] {
+        assert!(help.contains(expected), "{expected} in {help}");
+    }
+}

@@ -83,6 +83,43 @@ async fn the_example_trace_runs_and_its_servable_jobs_complete() {
     assert!(summary.workload.contains("trace.jsonl"));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_boot_longer_than_the_boot_grace_gets_executions_stopped_before_they_register() {
+    let one_job = |boot_grace| SandboxOptions {
+        duration: Duration::minutes(30),
+        trace: Some(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/sandbox_support/one_job.jsonl"
+            )
+            .into(),
+        ),
+        boot_time: Duration::minutes(8),
+        boot_grace,
+        ..SandboxOptions::default()
+    };
+
+    let covered = simulate(&one_job(None), |_| {}).await.unwrap();
+    assert_eq!(
+        covered.boot_grace_seconds,
+        9 * 60,
+        "boot time plus a minute"
+    );
+    assert_eq!(covered.jobs.completed, 1);
+    assert_eq!(covered.executions.started, 1);
+
+    let short = simulate(&one_job(Some(Duration::minutes(2))), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(short.boot_grace_seconds, 120, "the grace asked for");
+    assert_eq!(short.jobs.completed, 0, "no runner lived to register");
+    assert!(
+        short.executions.ended.get("stopped").copied().unwrap_or(0) > 5,
+        "{:?}",
+        short.executions
+    );
+}
+
 /// The speed promise: an 8-hour default day in well under a minute. Run it on an optimised
 /// build: `cargo test --release --test sandbox_end_to_end -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

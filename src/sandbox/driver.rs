@@ -77,9 +77,10 @@ pub async fn simulate(
     let loaded = Settings::from_vars(&vars).map_err(|e| {
         anyhow::anyhow!(
             "the scaler refused the settings made from the sandbox's options (--labels, \
-             --warm-schedule, --max-executions, --max-starts-per-tick):\n{e}"
+             --warm-schedule, --max-executions, --max-starts-per-tick, --boot-grace):\n{e}"
         )
     })?;
+    let boot_grace = loaded.settings.pool.boot_grace;
     let scaler = Arc::new(Scaler::new(
         loaded.settings,
         Arc::new(clock.clone()),
@@ -124,6 +125,9 @@ pub async fn simulate(
         seed: options.seed,
         workload: workload_name,
         length: options.duration,
+        boot_time: options.boot_time,
+        boot_grace,
+        replica_timeout: options.replica_timeout,
         labels,
         max_executions: options.max_executions,
         problems,
@@ -192,8 +196,7 @@ fn world_config(options: &SandboxOptions, default_day: bool) -> WorldConfig {
 }
 
 /// The scaler's settings, as an operator would write them for this organisation and job,
-/// with every URL on the emulator. `RUNNER_BOOT_GRACE` keeps its default unless the boot time
-/// asked for is longer; then it gets that plus a minute, as an operator would set it.
+/// with every URL on the emulator.
 pub fn settings_vars(
     options: &SandboxOptions,
     emulator: &EmulatorConfig,
@@ -208,6 +211,10 @@ pub fn settings_vars(
         ("RUNNER_LABELS", options.label_list().join(",")),
         ("RUNNER_JITCONFIG_ENV", JIT_ENV.to_owned()),
         ("MAX_EXECUTIONS", options.max_executions.to_string()),
+        (
+            "RUNNER_BOOT_GRACE",
+            options.boot_grace().num_seconds().to_string(),
+        ),
         ("AZURE_SUBSCRIPTION_ID", emulator.subscription_id.clone()),
         ("AZURE_RESOURCE_GROUP", emulator.resource_group.clone()),
         ("ACA_JOB_NAME", JOB_NAME.to_owned()),
@@ -223,10 +230,6 @@ pub fn settings_vars(
     }
     if let Some(schedule) = &options.warm_schedule {
         vars.insert("WARM_SCHEDULE".into(), schedule.clone());
-    }
-    if options.boot_time > Duration::seconds(240) {
-        let grace = options.boot_time + Duration::minutes(1);
-        vars.insert("RUNNER_BOOT_GRACE".into(), grace.num_seconds().to_string());
     }
     vars
 }
@@ -334,4 +337,27 @@ fn guid(seed: u64, n: u64) -> String {
         &hex[16..20],
         &hex[20..]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::options::SCALER_BOOT_GRACE;
+
+    #[test]
+    fn the_sandbox_knows_the_scalers_default_boot_grace() {
+        let keys = AppKeyPair::generate().unwrap();
+        let config = EmulatorConfig::new(keys.public_der().to_vec());
+        let mut vars = settings_vars(
+            &SandboxOptions::default(),
+            &config,
+            "http://127.0.0.1:9",
+            keys.private_pem(),
+        );
+        assert_eq!(vars["RUNNER_BOOT_GRACE"], "300", "set explicitly");
+
+        vars.remove("RUNNER_BOOT_GRACE");
+        let loaded = Settings::from_vars(&vars).unwrap();
+        assert_eq!(loaded.settings.pool.boot_grace, SCALER_BOOT_GRACE);
+    }
 }

@@ -18,6 +18,13 @@ pub struct SandboxOptions {
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub boot_time: Duration,
 
+    /// The scaler's RUNNER_BOOT_GRACE: how long it lets a started execution's runner take to
+    /// register before it counts the execution as lost and stops it. Default: 5m (the
+    /// scaler's default), or --boot-time plus 1m when that is longer, up to 1d (the scaler's
+    /// limit). Set it below --boot-time to see what a too-short grace does.
+    #[arg(long, value_parser = parse_duration)]
+    pub boot_grace: Option<Duration>,
+
     /// The Container Apps job's replica timeout: executions still running after it are
     /// stopped (a runner that never gets a job waits this long). At most 7d.
     #[arg(long, default_value = "1h", value_parser = parse_duration)]
@@ -64,6 +71,7 @@ impl Default for SandboxOptions {
         Self {
             duration: Duration::hours(8),
             boot_time: Duration::seconds(60),
+            boot_grace: None,
             replica_timeout: Duration::hours(1),
             seed: 1,
             trace: None,
@@ -96,6 +104,13 @@ impl SandboxOptions {
         Ok(())
     }
 
+    /// The RUNNER_BOOT_GRACE the scaler gets: `--boot-grace`, or the default its help states.
+    pub fn boot_grace(&self) -> Duration {
+        self.boot_grace.unwrap_or_else(|| {
+            (self.boot_time + Duration::minutes(1)).clamp(SCALER_BOOT_GRACE, LONGEST_BOOT_GRACE)
+        })
+    }
+
     /// The pool's labels as a list.
     pub fn label_list(&self) -> Vec<String> {
         self.labels
@@ -115,6 +130,13 @@ pub fn parse_labels(text: &str) -> Result<String, String> {
         Err("give at least one label, e.g. self-hosted,linux,x64".to_owned())
     }
 }
+
+/// The scaler's own RUNNER_BOOT_GRACE when none is set (a test in the driver keeps the two
+/// equal).
+pub const SCALER_BOOT_GRACE: Duration = Duration::minutes(5);
+
+/// The longest RUNNER_BOOT_GRACE the scaler accepts.
+const LONGEST_BOOT_GRACE: Duration = Duration::days(1);
 
 /// The longest a simulation may run: a week is 10,080 ticks, about 75 s on two cores.
 /// It bounds every duration option: a boot or a timeout longer than the run never happens.
@@ -285,6 +307,36 @@ mod tests {
     }
 
     #[test]
+    fn the_boot_grace_is_the_one_asked_for_or_covers_the_boot_time() {
+        let cases = [
+            ("default boot", Duration::seconds(60), None, 300),
+            ("boot of 4m", Duration::minutes(4), None, 300),
+            ("boot of 6m", Duration::minutes(6), None, 420),
+            ("boot of 2d", Duration::days(2), None, 86_400),
+            (
+                "asked for",
+                Duration::minutes(6),
+                Some(Duration::minutes(5)),
+                300,
+            ),
+            (
+                "asked for",
+                Duration::seconds(60),
+                Some(Duration::seconds(30)),
+                30,
+            ),
+        ];
+        for (name, boot_time, boot_grace, seconds) in cases {
+            let options = SandboxOptions {
+                boot_time,
+                boot_grace,
+                ..SandboxOptions::default()
+            };
+            assert_eq!(options.boot_grace().num_seconds(), seconds, "{name}");
+        }
+    }
+
+    #[test]
     fn labels_must_name_at_least_one() {
         assert!(parse_labels("self-hosted, linux").is_ok());
         assert!(parse_labels("").is_err());
@@ -303,6 +355,7 @@ mod tests {
         let default = SandboxOptions::default();
         assert_eq!(parsed.duration, default.duration);
         assert_eq!(parsed.boot_time, default.boot_time);
+        assert_eq!(parsed.boot_grace, default.boot_grace);
         assert_eq!(parsed.replica_timeout, default.replica_timeout);
         assert_eq!(parsed.seed, default.seed);
         assert_eq!(parsed.max_executions, default.max_executions);

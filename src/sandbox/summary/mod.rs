@@ -63,6 +63,12 @@ pub struct RunContext {
     pub workload: String,
     /// Simulated time.
     pub length: Duration,
+    /// From an execution's start to its runner's registration.
+    pub boot_time: Duration,
+    /// The scaler's RUNNER_BOOT_GRACE, as it read it.
+    pub boot_grace: Duration,
+    /// The job's replica timeout.
+    pub replica_timeout: Duration,
     /// The pool's labels.
     pub labels: Vec<String>,
     /// MAX_EXECUTIONS.
@@ -84,6 +90,12 @@ pub struct Summary {
     pub ticks: usize,
     /// Ticks the handler failed or reported a failed read in.
     pub ticks_failed: usize,
+    /// Seconds from an execution's start to its runner's registration (`--boot-time`).
+    pub boot_seconds: i64,
+    /// The scaler's RUNNER_BOOT_GRACE in seconds: how long it lets a runner take to register.
+    pub boot_grace_seconds: i64,
+    /// The job's replica timeout in seconds.
+    pub replica_timeout_seconds: i64,
     /// Jobs by outcome.
     pub jobs: JobCounts,
     /// Seconds from queued to started for the pool's jobs that started.
@@ -310,6 +322,9 @@ impl Summary {
             simulated_minutes: context.length.num_minutes(),
             ticks: ticks.len(),
             ticks_failed: ticks.iter().filter(|t| !t.ok).count(),
+            boot_seconds: context.boot_time.num_seconds(),
+            boot_grace_seconds: context.boot_grace.num_seconds(),
+            replica_timeout_seconds: context.replica_timeout.num_seconds(),
             jobs,
             wait_seconds: percentiles(waits),
             executions,

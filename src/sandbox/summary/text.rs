@@ -35,6 +35,13 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
+            "timing      boot {}, boot grace {} (RUNNER_BOOT_GRACE), replica timeout {}",
+            span(self.boot_seconds),
+            span(self.boot_grace_seconds),
+            span(self.replica_timeout_seconds)
+        )?;
+        writeln!(
+            f,
             "jobs        {} for the pool: {} completed ({} of them by runners outside the pool), {} failed, {} cancelled after 24 h",
             j.for_pool, j.completed, j.for_pool_taken_elsewhere, j.failed, j.cancelled
         )?;
@@ -132,6 +139,23 @@ mod tests {
         for (seconds, expected) in cases {
             assert_eq!(span(seconds), expected);
         }
+    }
+
+    #[test]
+    fn the_header_shows_the_boot_time_against_the_scalers_boot_grace() {
+        let summary = Summary {
+            boot_seconds: 360,
+            boot_grace_seconds: 300,
+            replica_timeout_seconds: 3600,
+            ..Summary::default()
+        };
+        let text = summary.to_string();
+        assert_eq!(
+            text.lines().nth(1),
+            Some(
+                "timing      boot 6m00s, boot grace 5m00s (RUNNER_BOOT_GRACE), replica timeout 1h00m00s"
+            )
+        );
     }
 
     #[test]
