@@ -84,6 +84,46 @@ async fn the_example_trace_runs_and_its_servable_jobs_complete() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_that_fails_its_jobs_says_so_though_the_handler_reports_no_problem() {
+    let cases = [
+        (
+            "replica timeout shorter than the jobs",
+            SandboxOptions {
+                replica_timeout: Duration::minutes(5),
+                ..options(1, 1)
+            },
+            &["pool jobs failed", "executions hit the replica timeout"][..],
+        ),
+        (
+            "no executions allowed",
+            SandboxOptions {
+                max_executions: 0,
+                ..options(1, 1)
+            },
+            &["pool jobs never started (the longest queued for"][..],
+        ),
+    ];
+    for (name, options, expected) in cases {
+        let summary = simulate(&options, |_| {}).await.unwrap();
+        assert_eq!(summary.problems, Vec::<String>::new(), "{name}");
+        let attention = summary.attention.join(", ");
+        for part in expected {
+            assert!(attention.contains(part), "{name}: {attention}");
+        }
+        let text = summary.to_string();
+        assert!(
+            text.contains(&format!("\nattention   {attention}\n")),
+            "{name}: {text}"
+        );
+        assert!(text.contains("\nproblems    none\n"), "{name}: {text}");
+    }
+
+    let clean = simulate(&options(1, 1), |_| {}).await.unwrap();
+    assert_eq!(clean.attention, Vec::<String>::new());
+    assert!(clean.to_string().contains("\nattention   none\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_boot_longer_than_the_boot_grace_gets_executions_stopped_before_they_register() {
     let one_job = |boot_grace| SandboxOptions {
         duration: Duration::minutes(30),

@@ -108,6 +108,9 @@ pub struct Summary {
     pub azure: AzureUse,
     /// Distinct problems the handler reported (at most 10).
     pub problems: Vec<String>,
+    /// What went wrong for the queue, whatever the handler reported: pool jobs that failed or
+    /// never started, executions the replica timeout ended. Empty when none did.
+    pub attention: Vec<String>,
 }
 
 /// Jobs by outcome.
@@ -222,6 +225,7 @@ impl Summary {
 
         let mut jobs = JobCounts::default();
         let mut waits = Vec::new();
+        let mut unstarted = Unstarted::default();
         for job in world.jobs().values() {
             jobs.arrived += 1;
             if !satisfies(&job.labels, labels.iter().copied()) {
@@ -235,8 +239,11 @@ impl Summary {
             if job.runner.as_ref().is_some_and(|r| !r.pooled) {
                 jobs.for_pool_taken_elsewhere += 1;
             }
-            if let (Some(queued), Some(started)) = (job.queued_at, job.started_at) {
-                waits.push((started - queued).num_seconds());
+            match (job.queued_at, job.started_at) {
+                (Some(queued), Some(started)) => waits.push((started - queued).num_seconds()),
+                (Some(queued), None) => unstarted.add(job.completed_at.unwrap_or(end) - queued),
+                // Still awaiting approval: never the pool's to serve.
+                (None, _) => {}
             }
             match (job.status, job.conclusion) {
                 (JobStatus::Completed, Some(Conclusion::Success)) => jobs.completed += 1,
@@ -316,6 +323,13 @@ impl Summary {
                 .unwrap_or(0),
         };
 
+        let timed_out = executions
+            .ended
+            .get(reason_name(EndReason::TimedOut))
+            .copied()
+            .unwrap_or(0);
+        let attention = attention(jobs.failed, &unstarted, timed_out);
+
         Self {
             seed: context.seed,
             workload: context.workload.clone(),
@@ -331,8 +345,51 @@ impl Summary {
             github,
             azure,
             problems: context.problems.iter().take(10).cloned().collect(),
+            attention,
         }
     }
+}
+
+/// Pool jobs that were queued and never started: still queued at the end, or cancelled.
+#[derive(Debug, Default)]
+struct Unstarted {
+    jobs: usize,
+    longest: Duration,
+}
+
+impl Unstarted {
+    fn add(&mut self, queued_for: Duration) {
+        self.jobs += 1;
+        self.longest = self.longest.max(queued_for);
+    }
+}
+
+/// The summary's `attention` line: outcomes that mean the day went wrong, which the handler
+/// does not report as problems because no call of its failed.
+fn attention(failed: usize, unstarted: &Unstarted, timed_out: usize) -> Vec<String> {
+    let mut notes = Vec::new();
+    if failed > 0 {
+        notes.push(format!("{} failed", count(failed, "pool job", "pool jobs")));
+    }
+    if unstarted.jobs > 0 {
+        notes.push(format!(
+            "{} never started (the longest queued for {})",
+            count(unstarted.jobs, "pool job", "pool jobs"),
+            text::span(unstarted.longest.num_seconds())
+        ));
+    }
+    if timed_out > 0 {
+        notes.push(format!(
+            "{} the replica timeout",
+            count(timed_out, "execution hit", "executions hit")
+        ));
+    }
+    notes
+}
+
+/// `1 pool job`, `2 pool jobs`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn percentiles(mut waits: Vec<i64>) -> Wait {
@@ -377,6 +434,45 @@ fn kind_name(kind: CallKind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attention_names_failed_and_unstarted_jobs_and_timed_out_executions() {
+        let unstarted = |jobs, minutes| Unstarted {
+            jobs,
+            longest: Duration::minutes(minutes),
+        };
+        let cases: &[(usize, Unstarted, usize, &[&str])] = &[
+            (0, unstarted(0, 0), 0, &[]),
+            (1, unstarted(0, 0), 0, &["1 pool job failed"]),
+            (
+                249,
+                unstarted(0, 0),
+                257,
+                &[
+                    "249 pool jobs failed",
+                    "257 executions hit the replica timeout",
+                ],
+            ),
+            (
+                0,
+                unstarted(320, 472),
+                1,
+                &[
+                    "320 pool jobs never started (the longest queued for 7h52m00s)",
+                    "1 execution hit the replica timeout",
+                ],
+            ),
+            (
+                0,
+                unstarted(1, 2),
+                0,
+                &["1 pool job never started (the longest queued for 2m00s)"],
+            ),
+        ];
+        for (failed, unstarted, timed_out, expected) in cases {
+            assert_eq!(attention(*failed, unstarted, *timed_out), *expected);
+        }
+    }
 
     #[test]
     fn percentiles_use_the_nearest_rank() {

@@ -5,7 +5,7 @@ use std::fmt;
 use super::Summary;
 
 /// `75` → `1m15s`; `3600` → `1h00m00s`.
-fn span(seconds: i64) -> String {
+pub(super) fn span(seconds: i64) -> String {
     let (h, m, s) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
     match (h, m) {
         (0, 0) => format!("{s}s"),
@@ -103,6 +103,15 @@ impl fmt::Display for Summary {
             f,
             "azure       {} ARM calls ({} errors), {} starts, {} stops, {} identity token requests",
             a.arm_calls, a.errors, a.starts, a.stops, a.identity_calls
+        )?;
+        writeln!(
+            f,
+            "attention   {}",
+            if self.attention.is_empty() {
+                "none".into()
+            } else {
+                self.attention.join(", ")
+            }
         )?;
         if self.problems.is_empty() {
             writeln!(f, "problems    none")
