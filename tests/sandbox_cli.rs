@@ -61,3 +61,18 @@ fn the_help_explains_the_boot_grace_and_its_default() {
         assert!(help.contains(expected), "{expected} in {help}");
     }
 }
+
+#[test]
+fn tick_times_are_marked_utc_whatever_offset_the_start_has() {
+    let output = sandbox(&["--duration", "2m", "--start", "2026-03-02T08:00:00+02:00"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("06:00Z queued "), "{text}");
+    assert!(lines[1].starts_with("06:01Z queued "), "{text}");
+    assert_eq!(lines[2], "");
+    assert!(
+        lines[3].starts_with("sandbox: 2m00s of simulated time"),
+        "{text}"
+    );
+}

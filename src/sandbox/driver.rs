@@ -100,7 +100,7 @@ pub async fn simulate(
         let ok = match reply {
             Ok(lines) => note_problems(&lines, &mut problems),
             Err(e) => {
-                remember(&mut problems, format!("{}: {e:#}", at.format("%H:%M")));
+                remember(&mut problems, format!("{}: {e:#}", at.format("%H:%MZ")));
                 false
             }
         };

@@ -60,7 +60,8 @@ pub struct SandboxOptions {
     #[arg(long, value_name = "JSON")]
     pub warm_schedule: Option<String>,
 
-    /// The virtual instant the simulation starts at (RFC 3339).
+    /// The virtual instant the simulation starts at (RFC 3339, any offset). Times are shown in
+    /// UTC, marked `Z`.
     #[arg(long, value_name = "RFC3339", default_value = "2026-03-02T08:00:00Z")]
     pub start: DateTime<Utc>,
 }

@@ -36,11 +36,12 @@ pub struct TickLine {
 }
 
 impl fmt::Display for TickLine {
+    /// The time is UTC whatever offset `--start` was given with, and says so (`08:00Z`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.census;
         write!(
             f,
-            "{} queued {:>3} busy {:>3} idle {:>3} booting {:>3} started {:>2} github {:>3} (304: {:>3}){}",
+            "{}Z queued {:>3} busy {:>3} idle {:>3} booting {:>3} started {:>2} github {:>3} (304: {:>3}){}",
             self.at.format("%H:%M"),
             c.queued,
             c.busy,
@@ -434,6 +435,29 @@ fn kind_name(kind: CallKind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tick_line_marks_its_time_as_utc() {
+        use chrono::TimeZone;
+        let line = TickLine {
+            at: DateTime::parse_from_rfc3339("2026-03-02T08:00:00+02:00")
+                .unwrap()
+                .with_timezone(&Utc),
+            census: Census {
+                queued: 3,
+                ..Census::default()
+            },
+            started: 2,
+            github_calls: 40,
+            not_modified: 38,
+            ok: true,
+        };
+        assert_eq!(line.at, Utc.with_ymd_and_hms(2026, 3, 2, 6, 0, 0).unwrap());
+        assert_eq!(
+            line.to_string(),
+            "06:00Z queued   3 busy   0 idle   0 booting   0 started  2 github  40 (304:  38)"
+        );
+    }
 
     #[test]
     fn attention_names_failed_and_unstarted_jobs_and_timed_out_executions() {
