@@ -1,6 +1,7 @@
 //! `aca-runner-scaler sandbox` as a person runs it: option errors, what it prints, and how it
 //! behaves in a pipeline.
 
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_aca-runner-scaler");
@@ -75,4 +76,44 @@ fn tick_times_are_marked_utc_whatever_offset_the_start_has() {
         lines[3].starts_with("sandbox: 2m00s of simulated time"),
         "{text}"
     );
+}
+
+/// `sandbox ARGS | head -n LINES`: reads `lines` lines of stdout, closes it, and returns the
+/// exit code and stderr.
+fn sandbox_into_head(args: &[&str], lines: usize) -> (Option<i32>, String) {
+    let mut child = Command::new(BIN)
+        .arg("sandbox")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+    for _ in 0..lines {
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("a line");
+        assert!(
+            !line.is_empty(),
+            "the sandbox printed fewer than {lines} lines"
+        );
+    }
+    drop(stdout);
+    let output = child.wait_with_output().expect("the sandbox exits");
+    (output.status.code(), stderr(&output))
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_run_quietly() {
+    let cases: &[(&str, &[&str], usize)] = &[
+        ("tick lines, after two", &["--duration", "8h"], 2),
+        ("tick lines, before the first", &["--duration", "8h"], 0),
+        ("the summary, before it", &["--duration", "2m", "--json"], 0),
+    ];
+    for (name, args, lines) in cases {
+        let (code, message) = sandbox_into_head(args, *lines);
+        assert_eq!(code, Some(0), "{name}: {message}");
+        assert!(!message.contains("panicked"), "{name}: {message}");
+        assert!(!message.contains("Broken pipe"), "{name}: {message}");
+    }
 }

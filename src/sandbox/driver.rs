@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -41,10 +42,12 @@ pub const JIT_ENV: &str = "ACTIONS_RUNNER_INPUT_JITCONFIG";
 /// What the Functions host calls itself.
 const HOST_AGENT: &str = "Azure-Functions-Host/4.1037.0";
 
-/// Runs the simulation and calls `on_tick` after every tick; prints nothing.
+/// Runs the simulation and calls `on_tick` after every tick; prints nothing. `on_tick` says
+/// whether to go on: [`ControlFlow::Break`] ends the run after that tick, and the summary
+/// then covers the ticks run.
 pub async fn simulate(
     options: &SandboxOptions,
-    mut on_tick: impl FnMut(&TickLine),
+    mut on_tick: impl FnMut(&TickLine) -> ControlFlow<()>,
 ) -> anyhow::Result<Summary> {
     options.check().map_err(anyhow::Error::msg)?;
     let (workload, workload_name, default) = match &options.trace {
@@ -116,15 +119,19 @@ pub async fn simulate(
                 ok,
             }
         });
-        on_tick(&line);
+        let flow = on_tick(&line);
         ticks.push(line);
+        if flow.is_break() {
+            break;
+        }
     }
 
-    emulator.advance_to(options.start + options.duration);
+    let length = Duration::minutes(ticks.len() as i64);
+    emulator.advance_to(options.start + length);
     let context = RunContext {
         seed: options.seed,
         workload: workload_name,
-        length: options.duration,
+        length,
         boot_time: options.boot_time,
         boot_grace,
         replica_timeout: options.replica_timeout,
