@@ -4,6 +4,7 @@
 //! Everything here is computed from the world and the emulator's counters, never from the
 //! scaler's own report: the sandbox judges the scaler by what happened, not by what it says.
 
+mod attention;
 mod text;
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use self::attention::{Unstarted, attention};
 use super::emulator::State;
 use super::emulator::calls::{Api, CallKind};
 use super::world::Census;
@@ -351,48 +353,6 @@ impl Summary {
     }
 }
 
-/// Pool jobs that were queued and never started: still queued at the end, or cancelled.
-#[derive(Debug, Default)]
-struct Unstarted {
-    jobs: usize,
-    longest: Duration,
-}
-
-impl Unstarted {
-    fn add(&mut self, queued_for: Duration) {
-        self.jobs += 1;
-        self.longest = self.longest.max(queued_for);
-    }
-}
-
-/// The summary's `attention` line: outcomes that mean the day went wrong, which the handler
-/// does not report as problems because no call of its failed.
-fn attention(failed: usize, unstarted: &Unstarted, timed_out: usize) -> Vec<String> {
-    let mut notes = Vec::new();
-    if failed > 0 {
-        notes.push(format!("{} failed", count(failed, "pool job", "pool jobs")));
-    }
-    if unstarted.jobs > 0 {
-        notes.push(format!(
-            "{} never started (the longest queued for {})",
-            count(unstarted.jobs, "pool job", "pool jobs"),
-            text::span(unstarted.longest.num_seconds())
-        ));
-    }
-    if timed_out > 0 {
-        notes.push(format!(
-            "{} the replica timeout",
-            count(timed_out, "execution hit", "executions hit")
-        ));
-    }
-    notes
-}
-
-/// `1 pool job`, `2 pool jobs`.
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 fn percentiles(mut waits: Vec<i64>) -> Wait {
     if waits.is_empty() {
         return Wait::default();
@@ -457,45 +417,6 @@ mod tests {
             line.to_string(),
             "06:00Z queued   3 busy   0 idle   0 booting   0 started  2 github  40 (304:  38)"
         );
-    }
-
-    #[test]
-    fn attention_names_failed_and_unstarted_jobs_and_timed_out_executions() {
-        let unstarted = |jobs, minutes| Unstarted {
-            jobs,
-            longest: Duration::minutes(minutes),
-        };
-        let cases: &[(usize, Unstarted, usize, &[&str])] = &[
-            (0, unstarted(0, 0), 0, &[]),
-            (1, unstarted(0, 0), 0, &["1 pool job failed"]),
-            (
-                249,
-                unstarted(0, 0),
-                257,
-                &[
-                    "249 pool jobs failed",
-                    "257 executions hit the replica timeout",
-                ],
-            ),
-            (
-                0,
-                unstarted(320, 472),
-                1,
-                &[
-                    "320 pool jobs never started (the longest queued for 7h52m00s)",
-                    "1 execution hit the replica timeout",
-                ],
-            ),
-            (
-                0,
-                unstarted(1, 2),
-                0,
-                &["1 pool job never started (the longest queued for 2m00s)"],
-            ),
-        ];
-        for (failed, unstarted, timed_out, expected) in cases {
-            assert_eq!(attention(*failed, unstarted, *timed_out), *expected);
-        }
     }
 
     #[test]
