@@ -1,6 +1,8 @@
 //! Warm runners in the sandbox: the real scaler keeps runners ready while a warm rule is in
 //! force, drains them after it ends, and never stops a busy runner.
 
+use std::ops::ControlFlow;
+
 use aca_runner_scaler::sandbox::{SandboxOptions, TickLine, simulate};
 use chrono::{Duration, NaiveTime};
 
@@ -41,13 +43,19 @@ fn ready_share(ticks: &[TickLine]) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn warm_runners_are_ready_in_the_window_drained_after_it_and_no_busy_runner_is_stopped() {
     let mut warm_ticks = Vec::new();
-    let warm = simulate(&options(Some(WARM)), |t| warm_ticks.push(t.clone()))
-        .await
-        .unwrap();
+    let warm = simulate(&options(Some(WARM)), |t| {
+        warm_ticks.push(t.clone());
+        ControlFlow::Continue(())
+    })
+    .await
+    .unwrap();
     let mut cold_ticks = Vec::new();
-    let cold = simulate(&options(None), |t| cold_ticks.push(t.clone()))
-        .await
-        .unwrap();
+    let cold = simulate(&options(None), |t| {
+        cold_ticks.push(t.clone());
+        ControlFlow::Continue(())
+    })
+    .await
+    .unwrap();
 
     assert_eq!(warm.ticks_failed, 0, "{:?}", warm.problems);
     // Before the window nothing is kept warm; from its first minute, three runners are ready.

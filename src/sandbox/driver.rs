@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -41,14 +42,14 @@ pub const JIT_ENV: &str = "ACTIONS_RUNNER_INPUT_JITCONFIG";
 /// What the Functions host calls itself.
 const HOST_AGENT: &str = "Azure-Functions-Host/4.1037.0";
 
-/// Runs the simulation and calls `on_tick` after every tick; prints nothing.
+/// Runs the simulation and calls `on_tick` after every tick; prints nothing. `on_tick` says
+/// whether to go on: [`ControlFlow::Break`] ends the run after that tick, and the summary
+/// then covers the ticks run.
 pub async fn simulate(
     options: &SandboxOptions,
-    mut on_tick: impl FnMut(&TickLine),
+    mut on_tick: impl FnMut(&TickLine) -> ControlFlow<()>,
 ) -> anyhow::Result<Summary> {
-    if options.duration < Duration::minutes(1) {
-        bail!("--duration must be at least one minute");
-    }
+    options.check().map_err(anyhow::Error::msg)?;
     let (workload, workload_name, default) = match &options.trace {
         Some(path) => (
             read_trace(path)?,
@@ -79,9 +80,10 @@ pub async fn simulate(
     let loaded = Settings::from_vars(&vars).map_err(|e| {
         anyhow::anyhow!(
             "the scaler refused the settings made from the sandbox's options (--labels, \
-             --warm-schedule, --max-executions, --max-starts-per-tick):\n{e}"
+             --warm-schedule, --max-executions, --max-starts-per-tick, --boot-grace):\n{e}"
         )
     })?;
+    let boot_grace = loaded.settings.pool.boot_grace;
     let scaler = Arc::new(Scaler::new(
         loaded.settings,
         Arc::new(clock.clone()),
@@ -101,7 +103,7 @@ pub async fn simulate(
         let ok = match reply {
             Ok(lines) => note_problems(&lines, &mut problems),
             Err(e) => {
-                remember(&mut problems, format!("{}: {e:#}", at.format("%H:%M")));
+                remember(&mut problems, format!("{}: {e:#}", at.format("%H:%MZ")));
                 false
             }
         };
@@ -117,15 +119,22 @@ pub async fn simulate(
                 ok,
             }
         });
-        on_tick(&line);
+        let flow = on_tick(&line);
         ticks.push(line);
+        if flow.is_break() {
+            break;
+        }
     }
 
-    emulator.advance_to(options.start + options.duration);
+    let length = Duration::minutes(ticks.len() as i64);
+    emulator.advance_to(options.start + length);
     let context = RunContext {
         seed: options.seed,
         workload: workload_name,
-        length: options.duration,
+        length,
+        boot_time: options.boot_time,
+        boot_grace,
+        replica_timeout: options.replica_timeout,
         labels,
         max_executions: options.max_executions,
         problems,
@@ -194,8 +203,7 @@ fn world_config(options: &SandboxOptions, default_day: bool) -> WorldConfig {
 }
 
 /// The scaler's settings, as an operator would write them for this organisation and job,
-/// with every URL on the emulator. `RUNNER_BOOT_GRACE` keeps its default unless the boot time
-/// asked for is longer; then it gets that plus a minute, as an operator would set it.
+/// with every URL on the emulator.
 pub fn settings_vars(
     options: &SandboxOptions,
     emulator: &EmulatorConfig,
@@ -210,6 +218,10 @@ pub fn settings_vars(
         ("RUNNER_LABELS", options.label_list().join(",")),
         ("RUNNER_JITCONFIG_ENV", JIT_ENV.to_owned()),
         ("MAX_EXECUTIONS", options.max_executions.to_string()),
+        (
+            "RUNNER_BOOT_GRACE",
+            options.boot_grace().num_seconds().to_string(),
+        ),
         ("AZURE_SUBSCRIPTION_ID", emulator.subscription_id.clone()),
         ("AZURE_RESOURCE_GROUP", emulator.resource_group.clone()),
         ("ACA_JOB_NAME", JOB_NAME.to_owned()),
@@ -225,10 +237,6 @@ pub fn settings_vars(
     }
     if let Some(schedule) = &options.warm_schedule {
         vars.insert("WARM_SCHEDULE".into(), schedule.clone());
-    }
-    if options.boot_time > Duration::seconds(240) {
-        let grace = options.boot_time + Duration::minutes(1);
-        vars.insert("RUNNER_BOOT_GRACE".into(), grace.num_seconds().to_string());
     }
     vars
 }
@@ -336,4 +344,27 @@ fn guid(seed: u64, n: u64) -> String {
         &hex[16..20],
         &hex[20..]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::options::SCALER_BOOT_GRACE;
+
+    #[test]
+    fn the_sandbox_knows_the_scalers_default_boot_grace() {
+        let keys = AppKeyPair::generate().unwrap();
+        let config = EmulatorConfig::new(keys.public_der().to_vec());
+        let mut vars = settings_vars(
+            &SandboxOptions::default(),
+            &config,
+            "http://127.0.0.1:9",
+            keys.private_pem(),
+        );
+        assert_eq!(vars["RUNNER_BOOT_GRACE"], "300", "set explicitly");
+
+        vars.remove("RUNNER_BOOT_GRACE");
+        let loaded = Settings::from_vars(&vars).unwrap();
+        assert_eq!(loaded.settings.pool.boot_grace, SCALER_BOOT_GRACE);
+    }
 }

@@ -31,7 +31,8 @@ pub mod summary;
 pub mod workload;
 pub mod world;
 
-use std::io::{IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
+use std::ops::ControlFlow;
 
 pub use driver::simulate;
 pub use options::SandboxOptions;
@@ -39,38 +40,74 @@ pub use summary::{Summary, TickLine};
 
 /// Runs the sandbox: one line per tick on stdout (unless `--json`), a progress line on stderr
 /// when it is a terminal, and the summary (text, or JSON with `--json`) at the end.
+///
+/// When stdout's reader goes away (`sandbox | head`) the run stops at the next line it cannot
+/// print and returns what it has, quietly, as command-line tools do.
 pub async fn run(options: SandboxOptions) -> anyhow::Result<Summary> {
-    let progress = std::io::stderr().is_terminal() && options.duration.num_minutes() > 60;
     let total = options.duration.num_minutes();
+    let progress = io::stderr().is_terminal() && total > 60;
     let mut done = 0;
+    let mut unprinted = None;
     let summary = simulate(&options, |tick| {
         done += 1;
         if progress {
-            eprint!("\r\x1b[K");
+            clear_progress();
         }
-        if !options.json {
-            println!("{tick}");
+        if !options.json
+            && let Err(error) = writeln!(io::stdout(), "{tick}")
+        {
+            unprinted = Some(error);
+            return ControlFlow::Break(());
         }
         if progress {
-            let filled = (done * 30 / total.max(1)) as usize;
-            eprint!(
-                "\r[{}{}] {done}/{total} simulated minutes",
-                "#".repeat(filled),
-                " ".repeat(30 - filled)
-            );
-            let _ = std::io::stderr().flush();
+            draw_progress(done, total);
         }
+        ControlFlow::Continue(())
     })
     .await?;
     if progress {
-        eprint!("\r\x1b[K");
+        clear_progress();
+    }
+    if let Some(error) = unprinted {
+        return closed_or_failed(error).map(|()| summary);
     }
 
-    if options.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+    let mut stdout = io::stdout();
+    let printed = if options.json {
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&summary)?)
     } else {
-        println!();
-        print!("{summary}");
+        write!(stdout, "\n{summary}")
+    };
+    if let Err(error) = printed.and_then(|()| stdout.flush()) {
+        closed_or_failed(error)?;
     }
     Ok(summary)
+}
+
+/// A closed stdout is how a reader such as `head` says it has seen enough: not an error.
+/// Any other failure to print is one.
+fn closed_or_failed(error: io::Error) -> anyhow::Result<()> {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(anyhow::Error::new(error).context("printing to stdout"))
+    }
+}
+
+// The progress line is a courtesy: failing to draw it is no reason to stop the run.
+
+fn clear_progress() {
+    let _ = write!(io::stderr(), "\r\x1b[K");
+}
+
+fn draw_progress(done: i64, total: i64) {
+    let filled = (done * 30 / total.max(1)) as usize;
+    let mut stderr = io::stderr();
+    let _ = write!(
+        stderr,
+        "\r[{}{}] {done}/{total} simulated minutes",
+        "#".repeat(filled),
+        " ".repeat(30 - filled)
+    );
+    let _ = stderr.flush();
 }

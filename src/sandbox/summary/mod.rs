@@ -4,6 +4,7 @@
 //! Everything here is computed from the world and the emulator's counters, never from the
 //! scaler's own report: the sandbox judges the scaler by what happened, not by what it says.
 
+mod attention;
 mod text;
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use self::attention::{Unstarted, attention};
 use super::emulator::State;
 use super::emulator::calls::{Api, CallKind};
 use super::world::Census;
@@ -36,11 +38,12 @@ pub struct TickLine {
 }
 
 impl fmt::Display for TickLine {
+    /// The time is UTC whatever offset `--start` was given with, and says so (`08:00Z`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.census;
         write!(
             f,
-            "{} queued {:>3} busy {:>3} idle {:>3} booting {:>3} started {:>2} github {:>3} (304: {:>3}){}",
+            "{}Z queued {:>3} busy {:>3} idle {:>3} booting {:>3} started {:>2} github {:>3} (304: {:>3}){}",
             self.at.format("%H:%M"),
             c.queued,
             c.busy,
@@ -63,6 +66,12 @@ pub struct RunContext {
     pub workload: String,
     /// Simulated time.
     pub length: Duration,
+    /// From an execution's start to its runner's registration.
+    pub boot_time: Duration,
+    /// The scaler's RUNNER_BOOT_GRACE, as it read it.
+    pub boot_grace: Duration,
+    /// The job's replica timeout.
+    pub replica_timeout: Duration,
     /// The pool's labels.
     pub labels: Vec<String>,
     /// MAX_EXECUTIONS.
@@ -72,7 +81,7 @@ pub struct RunContext {
 }
 
 /// The end-of-run summary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Summary {
     /// Seed of the run.
     pub seed: u64,
@@ -84,6 +93,12 @@ pub struct Summary {
     pub ticks: usize,
     /// Ticks the handler failed or reported a failed read in.
     pub ticks_failed: usize,
+    /// Seconds from an execution's start to its runner's registration (`--boot-time`).
+    pub boot_seconds: i64,
+    /// The scaler's RUNNER_BOOT_GRACE in seconds: how long it lets a runner take to register.
+    pub boot_grace_seconds: i64,
+    /// The job's replica timeout in seconds.
+    pub replica_timeout_seconds: i64,
     /// Jobs by outcome.
     pub jobs: JobCounts,
     /// Seconds from queued to started for the pool's jobs that started.
@@ -96,6 +111,9 @@ pub struct Summary {
     pub azure: AzureUse,
     /// Distinct problems the handler reported (at most 10).
     pub problems: Vec<String>,
+    /// What went wrong for the queue, whatever the handler reported: pool jobs that failed or
+    /// never started, executions the replica timeout ended. Empty when none did.
+    pub attention: Vec<String>,
 }
 
 /// Jobs by outcome.
@@ -210,6 +228,7 @@ impl Summary {
 
         let mut jobs = JobCounts::default();
         let mut waits = Vec::new();
+        let mut unstarted = Unstarted::default();
         for job in world.jobs().values() {
             jobs.arrived += 1;
             if !satisfies(&job.labels, labels.iter().copied()) {
@@ -223,8 +242,11 @@ impl Summary {
             if job.runner.as_ref().is_some_and(|r| !r.pooled) {
                 jobs.for_pool_taken_elsewhere += 1;
             }
-            if let (Some(queued), Some(started)) = (job.queued_at, job.started_at) {
-                waits.push((started - queued).num_seconds());
+            match (job.queued_at, job.started_at) {
+                (Some(queued), Some(started)) => waits.push((started - queued).num_seconds()),
+                (Some(queued), None) => unstarted.add(job.completed_at.unwrap_or(end) - queued),
+                // Still awaiting approval: never the pool's to serve.
+                (None, _) => {}
             }
             match (job.status, job.conclusion) {
                 (JobStatus::Completed, Some(Conclusion::Success)) => jobs.completed += 1,
@@ -304,18 +326,29 @@ impl Summary {
                 .unwrap_or(0),
         };
 
+        let timed_out = executions
+            .ended
+            .get(reason_name(EndReason::TimedOut))
+            .copied()
+            .unwrap_or(0);
+        let attention = attention(jobs.failed, &unstarted, timed_out);
+
         Self {
             seed: context.seed,
             workload: context.workload.clone(),
             simulated_minutes: context.length.num_minutes(),
             ticks: ticks.len(),
             ticks_failed: ticks.iter().filter(|t| !t.ok).count(),
+            boot_seconds: context.boot_time.num_seconds(),
+            boot_grace_seconds: context.boot_grace.num_seconds(),
+            replica_timeout_seconds: context.replica_timeout.num_seconds(),
             jobs,
             wait_seconds: percentiles(waits),
             executions,
             github,
             azure,
             problems: context.problems.iter().take(10).cloned().collect(),
+            attention,
         }
     }
 }
@@ -362,6 +395,29 @@ fn kind_name(kind: CallKind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tick_line_marks_its_time_as_utc() {
+        use chrono::TimeZone;
+        let line = TickLine {
+            at: DateTime::parse_from_rfc3339("2026-03-02T08:00:00+02:00")
+                .unwrap()
+                .with_timezone(&Utc),
+            census: Census {
+                queued: 3,
+                ..Census::default()
+            },
+            started: 2,
+            github_calls: 40,
+            not_modified: 38,
+            ok: true,
+        };
+        assert_eq!(line.at, Utc.with_ymd_and_hms(2026, 3, 2, 6, 0, 0).unwrap());
+        assert_eq!(
+            line.to_string(),
+            "06:00Z queued   3 busy   0 idle   0 booting   0 started  2 github  40 (304:  38)"
+        );
+    }
 
     #[test]
     fn percentiles_use_the_nearest_rank() {

@@ -5,7 +5,7 @@ use std::fmt;
 use super::Summary;
 
 /// `75` → `1m15s`; `3600` → `1h00m00s`.
-fn span(seconds: i64) -> String {
+pub(super) fn span(seconds: i64) -> String {
     let (h, m, s) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
     match (h, m) {
         (0, 0) => format!("{s}s"),
@@ -25,12 +25,20 @@ impl fmt::Display for Summary {
         );
         writeln!(
             f,
-            "sandbox: {} of simulated time, {} ticks ({} failed), {}, seed {}",
+            "sandbox: {} of simulated time, {} {} ({} failed), {}, seed {}",
             span(self.simulated_minutes * 60),
             self.ticks,
+            if self.ticks == 1 { "tick" } else { "ticks" },
             self.ticks_failed,
             self.workload,
             self.seed
+        )?;
+        writeln!(
+            f,
+            "timing      boot {}, boot grace {} (RUNNER_BOOT_GRACE), replica timeout {}",
+            span(self.boot_seconds),
+            span(self.boot_grace_seconds),
+            span(self.replica_timeout_seconds)
         )?;
         writeln!(
             f,
@@ -96,6 +104,15 @@ impl fmt::Display for Summary {
             "azure       {} ARM calls ({} errors), {} starts, {} stops, {} identity token requests",
             a.arm_calls, a.errors, a.starts, a.stops, a.identity_calls
         )?;
+        writeln!(
+            f,
+            "attention   {}",
+            if self.attention.is_empty() {
+                "none".into()
+            } else {
+                self.attention.join(", ")
+            }
+        )?;
         if self.problems.is_empty() {
             writeln!(f, "problems    none")
         } else {
@@ -130,6 +147,40 @@ mod tests {
         ];
         for (seconds, expected) in cases {
             assert_eq!(span(seconds), expected);
+        }
+    }
+
+    #[test]
+    fn the_header_shows_the_boot_time_against_the_scalers_boot_grace() {
+        let summary = Summary {
+            boot_seconds: 360,
+            boot_grace_seconds: 300,
+            replica_timeout_seconds: 3600,
+            ..Summary::default()
+        };
+        let text = summary.to_string();
+        assert_eq!(
+            text.lines().nth(1),
+            Some(
+                "timing      boot 6m00s, boot grace 5m00s (RUNNER_BOOT_GRACE), replica timeout 1h00m00s"
+            )
+        );
+    }
+
+    #[test]
+    fn the_first_line_counts_ticks_in_words_that_agree() {
+        let cases = [(1, "1 tick (0 failed)"), (2, "2 ticks (0 failed)")];
+        for (ticks, expected) in cases {
+            let summary = Summary {
+                ticks,
+                simulated_minutes: ticks as i64,
+                workload: "default day".into(),
+                ..Summary::default()
+            };
+            let text = summary.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            assert!(first.starts_with("sandbox: "), "{first}");
+            assert!(first.contains(expected), "{first}");
         }
     }
 }
