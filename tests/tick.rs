@@ -1038,3 +1038,77 @@ async fn callers_arriving_during_a_tick_share_the_next_one_instead_of_queueing()
     );
     assert!(first.ok && reports.iter().all(|r| r.ok));
 }
+
+#[tokio::test]
+async fn a_service_principal_gets_its_arm_token_from_entra_id() {
+    let world = World::start().await;
+    Mock::given(method("POST"))
+        .and(path("/tenant-1/oauth2/v2.0/token"))
+        .and(wiremock::matchers::body_string_contains("grant_type=client_credentials"))
+        .and(wiremock::matchers::body_string_contains("scope=https%3A%2F%2Fmanagement.azure.com%2F.default"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": "sp-arm-token"
+        })))
+        .expect(1)
+        .mount(&world.azure)
+        .await;
+    let scaler = world.scaler(&[
+        ("IDENTITY_ENDPOINT", ""),
+        ("IDENTITY_HEADER", ""),
+        ("AZURE_TENANT_ID", "tenant-1"),
+        ("AZURE_CLIENT_ID", "client-1"),
+        ("AZURE_CLIENT_SECRET", "sp-secret"),
+        ("AZURE_AUTHORITY_HOST", &world.azure.uri()),
+    ]);
+
+    let report = scaler.tick(TickOptions::default()).await;
+    scaler.tick(TickOptions::default()).await;
+
+    assert!(report.ok, "{:?}", report.failed_reads);
+    let reads = world
+        .azure_requests("GET", &format!("{JOB_PATH}/executions"))
+        .await;
+    assert!(
+        reads
+            .iter()
+            .all(|r| r.headers.get("authorization").unwrap() == "Bearer sp-arm-token")
+    );
+}
+
+#[tokio::test]
+async fn a_refused_service_principal_is_explained_without_its_secret() {
+    let world = World::start().await;
+    Mock::given(method("POST"))
+        .and(path("/tenant-1/oauth2/v2.0/token"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "error": "invalid_client",
+            "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x"
+        })))
+        .mount(&world.azure)
+        .await;
+    let scaler = world.scaler(&[
+        ("IDENTITY_ENDPOINT", ""),
+        ("IDENTITY_HEADER", ""),
+        ("AZURE_TENANT_ID", "tenant-1"),
+        ("AZURE_CLIENT_ID", "client-1"),
+        ("AZURE_CLIENT_SECRET", "sp-secret-value"),
+        ("AZURE_AUTHORITY_HOST", &world.azure.uri()),
+    ]);
+
+    let report = scaler.tick(TickOptions::default()).await;
+
+    let error = &report.failed_reads[0].error;
+    assert!(
+        error.contains("invalid_client: AADSTS7000215: Invalid client secret provided."),
+        "{error}"
+    );
+    assert!(
+        error.contains("check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET"),
+        "{error}"
+    );
+    assert!(
+        !serde_json::to_string(&report)
+            .unwrap()
+            .contains("sp-secret-value")
+    );
+}

@@ -13,6 +13,10 @@ use crate::clock::Clock;
 use crate::refresh::refresh_instant;
 use crate::settings::{AzureCredential, Secret};
 
+/// A token claiming a longer life is taken to live this long: an absurd value must not
+/// overflow the clock or pin a token forever.
+const MAX_LIFETIME: Duration = Duration::days(1);
+
 /// The managed identity protocol version of App Service and Functions.
 const MSI_API_VERSION: &str = "2019-08-01";
 
@@ -129,53 +133,8 @@ impl ArmCredential {
                 header,
                 client_id,
             } => {
-                let call = "GET managed identity token".to_owned();
-                let mut query = vec![
-                    ("api-version", MSI_API_VERSION.to_owned()),
-                    ("resource", self.audience.clone()),
-                ];
-                if let Some(client_id) = client_id {
-                    query.push(("client_id", client_id.clone()));
-                }
-                let response = self
-                    .http
-                    .get(endpoint.as_str())
-                    .query(&query)
-                    .header("X-IDENTITY-HEADER", header.expose())
-                    .send()
+                self.managed_identity(endpoint, header, client_id.as_deref(), now)
                     .await
-                    .map_err(|source| AzureError::Transport {
-                        call: call.clone(),
-                        source,
-                    })?;
-                let status = response.status();
-                if !status.is_success() {
-                    let detail = match status.as_u16() {
-                        400 => "the identity endpoint answered 400: the managed identity is not \
-                                assigned to this app, or AZURE_CLIENT_ID names an identity it \
-                                does not have"
-                            .to_owned(),
-                        code => format!("the identity endpoint answered {code}"),
-                    };
-                    return Err(AzureError::Credential { call, detail });
-                }
-                let body: MsiToken = response.json().await.map_err(|e| AzureError::Decode {
-                    call: call.clone(),
-                    detail: e.to_string(),
-                })?;
-                let expires_at = body
-                    .expires_on
-                    .value()
-                    .and_then(|secs| Utc.timestamp_opt(secs, 0).single())
-                    .ok_or_else(|| AzureError::Decode {
-                        call: call.clone(),
-                        detail: "`expires_on` is not epoch seconds".into(),
-                    })?;
-                Ok(ArmToken {
-                    token: Secret::new(body.access_token),
-                    // As for Entra tokens below: never trust a lifetime beyond a day.
-                    expires_at: expires_at.min(now + Duration::days(1)),
-                })
             }
             AzureCredential::ClientSecret {
                 authority,
@@ -183,70 +142,131 @@ impl ArmCredential {
                 client_id,
                 secret,
             } => {
-                let call = "POST Entra ID token".to_owned();
-                let url = format!(
-                    "{}/{tenant_id}/oauth2/v2.0/token",
-                    authority.as_str().trim_end_matches('/')
-                );
-                let scope = format!("{}/.default", self.audience.trim_end_matches('/'));
-                let form = [
-                    ("grant_type", "client_credentials"),
-                    ("client_id", client_id.as_str()),
-                    ("client_secret", secret.expose()),
-                    ("scope", scope.as_str()),
-                ];
-                let response = self
-                    .http
-                    .post(url)
-                    .form(&form)
-                    .send()
+                self.client_secret(authority, tenant_id, client_id, secret, now)
                     .await
-                    .map_err(|source| AzureError::Transport {
-                        call: call.clone(),
-                        source,
-                    })?;
-                let status = response.status();
-                let bytes = response
-                    .bytes()
-                    .await
-                    .map_err(|source| AzureError::Transport {
-                        call: call.clone(),
-                        source,
-                    })?;
-                if !status.is_success() {
-                    let reason = serde_json::from_slice::<EntraError>(&bytes)
-                        .ok()
-                        .map(|e| {
-                            let description = e.error_description.unwrap_or_default();
-                            let first_line = description.lines().next().unwrap_or_default();
-                            format!("{}: {first_line}", e.error.unwrap_or_default())
-                        })
-                        .unwrap_or_default();
-                    return Err(AzureError::Credential {
-                        call,
-                        detail: format!(
-                            "Entra ID refused the service principal ({status}) {reason}; check \
-                             AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET"
-                        ),
-                    });
-                }
-                let body: EntraToken =
-                    serde_json::from_slice(&bytes).map_err(|e| AzureError::Decode {
-                        call: call.clone(),
-                        detail: e.to_string(),
-                    })?;
-                let lifetime = body.expires_in.value().ok_or_else(|| AzureError::Decode {
-                    call: call.clone(),
-                    detail: "`expires_in` is not a number of seconds".into(),
-                })?;
-                // A token claiming more than a day is taken as a day: an absurd value must not
-                // overflow the clock or pin a token forever.
-                let lifetime = lifetime.clamp(0, 86_400);
-                Ok(ArmToken {
-                    token: Secret::new(body.access_token),
-                    expires_at: now + Duration::seconds(lifetime),
-                })
             }
         }
     }
+
+    /// A token from the App Service / Functions identity endpoint.
+    async fn managed_identity(
+        &self,
+        endpoint: &url::Url,
+        header: &Secret,
+        client_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<ArmToken, AzureError> {
+        let call = "GET managed identity token";
+        let mut query = vec![
+            ("api-version", MSI_API_VERSION.to_owned()),
+            ("resource", self.audience.clone()),
+        ];
+        if let Some(client_id) = client_id {
+            query.push(("client_id", client_id.to_owned()));
+        }
+        let request = self
+            .http
+            .get(endpoint.as_str())
+            .query(&query)
+            .header("X-IDENTITY-HEADER", header.expose());
+        let (status, bytes) = send(call, request).await?;
+        if !status.is_success() {
+            let detail = match status.as_u16() {
+                400 => "the identity endpoint answered 400: the managed identity is not \
+                        assigned to this app, or AZURE_CLIENT_ID names an identity it does not have"
+                    .to_owned(),
+                code => format!("the identity endpoint answered {code}"),
+            };
+            return Err(AzureError::Credential {
+                call: call.to_owned(),
+                detail,
+            });
+        }
+        let body: MsiToken = decode(call, &bytes)?;
+        let expires_at = body
+            .expires_on
+            .value()
+            .and_then(|secs| Utc.timestamp_opt(secs, 0).single())
+            .ok_or_else(|| AzureError::Decode {
+                call: call.to_owned(),
+                detail: "`expires_on` is not epoch seconds".into(),
+            })?;
+        Ok(ArmToken {
+            token: Secret::new(body.access_token),
+            expires_at: expires_at.min(now + MAX_LIFETIME),
+        })
+    }
+
+    /// A token for a service principal from Entra ID's client-credentials flow.
+    async fn client_secret(
+        &self,
+        authority: &url::Url,
+        tenant_id: &str,
+        client_id: &str,
+        secret: &Secret,
+        now: DateTime<Utc>,
+    ) -> Result<ArmToken, AzureError> {
+        let call = "POST Entra ID token";
+        let url = format!(
+            "{}/{tenant_id}/oauth2/v2.0/token",
+            authority.as_str().trim_end_matches('/')
+        );
+        let scope = format!("{}/.default", self.audience.trim_end_matches('/'));
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", secret.expose()),
+            ("scope", scope.as_str()),
+        ];
+        let (status, bytes) = send(call, self.http.post(url).form(&form)).await?;
+        if !status.is_success() {
+            let reason = serde_json::from_slice::<EntraError>(&bytes)
+                .ok()
+                .map(|e| {
+                    let description = e.error_description.unwrap_or_default();
+                    let first_line = description.lines().next().unwrap_or_default();
+                    format!("{}: {first_line}", e.error.unwrap_or_default())
+                })
+                .unwrap_or_default();
+            return Err(AzureError::Credential {
+                call: call.to_owned(),
+                detail: format!(
+                    "Entra ID refused the service principal ({status}) {reason}; check \
+                     AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET"
+                ),
+            });
+        }
+        let body: EntraToken = decode(call, &bytes)?;
+        let lifetime = body.expires_in.value().ok_or_else(|| AzureError::Decode {
+            call: call.to_owned(),
+            detail: "`expires_in` is not a number of seconds".into(),
+        })?;
+        let lifetime = Duration::seconds(lifetime.clamp(0, MAX_LIFETIME.num_seconds()));
+        Ok(ArmToken {
+            token: Secret::new(body.access_token),
+            expires_at: now + lifetime,
+        })
+    }
+}
+
+/// Sends a token request and reads the whole answer.
+async fn send(
+    call: &str,
+    request: reqwest::RequestBuilder,
+) -> Result<(reqwest::StatusCode, bytes::Bytes), AzureError> {
+    let transport = |source| AzureError::Transport {
+        call: call.to_owned(),
+        source,
+    };
+    let response = request.send().await.map_err(transport)?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(transport)?;
+    Ok((status, bytes))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(call: &str, bytes: &[u8]) -> Result<T, AzureError> {
+    serde_json::from_slice(bytes).map_err(|e| AzureError::Decode {
+        call: call.to_owned(),
+        detail: e.to_string(),
+    })
 }
