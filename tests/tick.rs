@@ -1052,14 +1052,7 @@ async fn a_service_principal_gets_its_arm_token_from_entra_id() {
         .expect(1)
         .mount(&world.azure)
         .await;
-    let scaler = world.scaler(&[
-        ("IDENTITY_ENDPOINT", ""),
-        ("IDENTITY_HEADER", ""),
-        ("AZURE_TENANT_ID", "tenant-1"),
-        ("AZURE_CLIENT_ID", "client-1"),
-        ("AZURE_CLIENT_SECRET", "sp-secret"),
-        ("AZURE_AUTHORITY_HOST", &world.azure.uri()),
-    ]);
+    let scaler = service_principal_scaler(&world, "sp-secret");
 
     let report = scaler.tick(TickOptions::default()).await;
     scaler.tick(TickOptions::default()).await;
@@ -1086,14 +1079,7 @@ async fn a_refused_service_principal_is_explained_without_its_secret() {
         })))
         .mount(&world.azure)
         .await;
-    let scaler = world.scaler(&[
-        ("IDENTITY_ENDPOINT", ""),
-        ("IDENTITY_HEADER", ""),
-        ("AZURE_TENANT_ID", "tenant-1"),
-        ("AZURE_CLIENT_ID", "client-1"),
-        ("AZURE_CLIENT_SECRET", "sp-secret-value"),
-        ("AZURE_AUTHORITY_HOST", &world.azure.uri()),
-    ]);
+    let scaler = service_principal_scaler(&world, "sp-secret-value");
 
     let report = scaler.tick(TickOptions::default()).await;
 
@@ -1111,4 +1097,20 @@ async fn a_refused_service_principal_is_explained_without_its_secret() {
             .unwrap()
             .contains("sp-secret-value")
     );
+}
+
+/// A scaler that authenticates to ARM as a service principal of tenant `tenant-1`, with the
+/// Entra ID authority on the ARM fake.
+fn service_principal_scaler(
+    world: &World,
+    secret: &str,
+) -> std::sync::Arc<aca_runner_scaler::reconcile::Scaler> {
+    world.scaler(&[
+        ("IDENTITY_ENDPOINT", ""),
+        ("IDENTITY_HEADER", ""),
+        ("AZURE_TENANT_ID", "tenant-1"),
+        ("AZURE_CLIENT_ID", "client-1"),
+        ("AZURE_CLIENT_SECRET", secret),
+        ("AZURE_AUTHORITY_HOST", &world.azure.uri()),
+    ])
 }
