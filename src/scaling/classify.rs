@@ -60,6 +60,24 @@ pub struct ClassifiedExecution {
     pub remembered: bool,
 }
 
+#[cfg(test)]
+impl ClassifiedExecution {
+    /// An organization-scoped execution of `class` whose runner is `pool-{name}`, for the
+    /// planners' table tests: one place to extend when the struct grows.
+    pub fn for_test(name: &str, class: ExecutionClass) -> Self {
+        Self {
+            name: name.into(),
+            runner_name: Some(format!("pool-{name}")),
+            class,
+            target: Some(Target::Org),
+            runner_id: None,
+            start_time: None,
+            finished_at: None,
+            remembered: false,
+        }
+    }
+}
+
 /// What classification needs besides the executions.
 pub struct Evidence<'a> {
     /// The pool's runners; `None` when the read failed.

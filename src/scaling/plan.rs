@@ -163,16 +163,10 @@ mod tests {
         let mut list = Vec::new();
         for (class, n) in classes {
             for i in 0..*n {
-                list.push(ClassifiedExecution {
-                    name: format!("{class:?}-{i}"),
-                    runner_name: Some(format!("pool-{class:?}-{i}")),
-                    class: *class,
-                    target: Some(Target::Org),
-                    runner_id: None,
-                    start_time: None,
-                    finished_at: None,
-                    remembered: false,
-                });
+                list.push(ClassifiedExecution::for_test(
+                    &format!("{class:?}-{i}"),
+                    *class,
+                ));
             }
         }
         list

@@ -8,14 +8,9 @@ fn now() -> DateTime<Utc> {
 
 fn execution(name: &str, class: ExecutionClass, age_minutes: i64) -> ClassifiedExecution {
     ClassifiedExecution {
-        name: name.into(),
-        runner_name: Some(format!("pool-{name}")),
-        class,
-        target: Some(Target::Org),
         runner_id: Some(100),
         start_time: Some(now() - Duration::minutes(age_minutes)),
-        finished_at: None,
-        remembered: false,
+        ..ClassifiedExecution::for_test(name, class)
     }
 }
 
